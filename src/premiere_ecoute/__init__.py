@@ -1,0 +1,1 @@
+"""Premiere Ecoute: listening sessions where a Twitch chat rates an album live."""
