@@ -1,0 +1,64 @@
+"""Typed domain errors. Each maps to one HTTP status and one machine-readable code.
+
+A message is written for the person who reads it (streamer, viewer, operator).
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status_code: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(DomainError):
+    status_code = 422
+    code = "validation_failed"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class InvalidState(DomainError):
+    status_code = 409
+    code = "invalid_state"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class ExternalServiceError(DomainError):
+    """An external API (Spotify, Twitch) refused or failed. ``service`` names it."""
+
+    status_code = 502
+    code = "external_service_error"
+
+    def __init__(self, message: str, *, service: str = "", retry_after_s: float | None = None):
+        super().__init__(message)
+        self.service = service
+        self.retry_after_s = retry_after_s
+
+
+class ServiceUnavailable(ExternalServiceError):
+    """The circuit for an external API is open: we do not call it right now."""
+
+    status_code = 503
+    code = "service_unavailable"
