@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import dataclasses
+
+from premiere_ecoute.core.messages import Event
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AccountEvent(Event):
+    user_id: int
+
+    @property
+    def stream(self) -> str:
+        return f"user-{self.user_id}"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class UserRegistered(AccountEvent):
+    login: str
+    role: str
+    twitch_user_id: str | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RoleChanged(AccountEvent):
+    role: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ApiTokenCreated(AccountEvent):
+    token_id: int
+    name: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ApiTokenRevoked(AccountEvent):
+    token_id: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ConnectionLinked(AccountEvent):
+    provider: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AccountDeleted(AccountEvent):
+    login: str

@@ -1,0 +1,75 @@
+"""Accounts: users, OAuth connections (encrypted), personal API tokens, follows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from premiere_ecoute.core.orm import Base, Timestamped
+
+
+class Role(enum.StrEnum):
+    VIEWER = "viewer"
+    STREAMER = "streamer"
+    ADMIN = "admin"
+    BOT = "bot"
+
+
+class User(Timestamped, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(50), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20), server_default=Role.VIEWER.value)
+    twitch_user_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    broadcaster_type: Mapped[str] = mapped_column(String(20), server_default="")
+    spotify_client_id: Mapped[str | None] = mapped_column(String(100))
+    spotify_client_secret_enc: Mapped[str | None] = mapped_column(String(500))
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+
+class OAuthCredential(Timestamped, Base):
+    __tablename__ = "oauth_credentials"
+    __table_args__ = (UniqueConstraint("user_id", "provider", name="uq_oauth_user_provider"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    access_token_enc: Mapped[str] = mapped_column(String(4000))
+    refresh_token_enc: Mapped[str | None] = mapped_column(String(4000))
+    expires_at: Mapped[dt.datetime | None]
+    scopes: Mapped[str] = mapped_column(String(1000), server_default="")
+    status: Mapped[str] = mapped_column(String(30), server_default="ok")
+
+
+class ApiToken(Timestamped, Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class Follow(Timestamped, Base):
+    __tablename__ = "follows"
+    __table_args__ = (Index("ix_follows_streamer", "streamer_id"),)
+
+    follower_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    streamer_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(20), server_default=text("'app'"))
