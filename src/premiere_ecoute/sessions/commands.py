@@ -1,0 +1,122 @@
+"""Session commands (SPEC §3). Validation here is about shape; state rules live in handlers."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from premiere_ecoute.core.errors import ValidationFailed
+from premiere_ecoute.core.messages import Command
+
+VOTE_MODES = ("chat", "poll", "both")
+PLAYBACKS = ("spotify", "manual")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PrepareSession(Command):
+    user_id: int
+    album: str | None = None
+    playlist: str | None = None
+    scale: str | tuple[str, ...] = "0-10"
+    vote_mode: str = "chat"
+    stream_delay_s: int = 0
+    poll_duration_s: int = 120
+    auto_advance: bool = True
+    playback: str | None = None
+
+    def validate(self) -> None:
+        if bool(self.album) == bool(self.playlist):
+            raise ValidationFailed("give exactly one of album or playlist (an id or a link)")
+        validate_settings(
+            vote_mode=self.vote_mode,
+            stream_delay_s=self.stream_delay_s,
+            poll_duration_s=self.poll_duration_s,
+            playback=self.playback,
+        )
+
+
+def validate_settings(
+    *,
+    vote_mode: str | None = None,
+    stream_delay_s: int | None = None,
+    poll_duration_s: int | None = None,
+    playback: str | None = None,
+) -> None:
+    if vote_mode is not None and vote_mode not in VOTE_MODES:
+        raise ValidationFailed(f"vote_mode must be one of {', '.join(VOTE_MODES)}")
+    if stream_delay_s is not None and not 0 <= stream_delay_s <= 60:
+        raise ValidationFailed("stream_delay_s must be between 0 and 60 seconds")
+    if poll_duration_s is not None and not 15 <= poll_duration_s <= 1800:
+        raise ValidationFailed("poll_duration_s must be between 15 and 1800 seconds")
+    if playback is not None and playback not in PLAYBACKS:
+        raise ValidationFailed(f"playback must be one of {', '.join(PLAYBACKS)}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionCommand(Command):
+    session_id: int
+    actor_id: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ChangeSettings(SessionCommand):
+    scale: str | tuple[str, ...] | None = None
+    vote_mode: str | None = None
+    stream_delay_s: int | None = None
+    poll_duration_s: int | None = None
+    auto_advance: bool | None = None
+    playback: str | None = None
+
+    def validate(self) -> None:
+        validate_settings(
+            vote_mode=self.vote_mode,
+            stream_delay_s=self.stream_delay_s,
+            poll_duration_s=self.poll_duration_s,
+            playback=self.playback,
+        )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StartSession(SessionCommand):
+    device_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ChangeTrack(SessionCommand):
+    """Next, previous or an explicit track (1-based position in the session's track list)."""
+
+    direction: Literal["next", "previous", "to"]
+    position: int | None = None
+    source: str = "control"
+    move_player: bool = True
+
+    def validate(self) -> None:
+        if self.direction == "to" and (self.position is None or self.position < 1):
+            raise ValidationFailed("position must be a track number from 1")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SetVoteWindow(SessionCommand):
+    open: bool
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StopSession(SessionCommand):
+    pass
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DeleteSession(SessionCommand):
+    pass
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CastVote(SessionCommand):
+    """A rating from the web page or the API: the owner's is the streamer's rating."""
+
+    value: str
+    source: str = "web"
+
+    def validate(self) -> None:
+        if not isinstance(self.value, str) or not self.value.strip() or len(self.value) > 40:
+            raise ValidationFailed("value must be one of the session's scale options")

@@ -1,0 +1,114 @@
+"""Session events (stream ``session-<id>``): everything needed to rebuild reports."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from premiere_ecoute.core.messages import Event
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionEvent(Event):
+    session_id: int
+
+    @property
+    def stream(self) -> str:
+        return f"session-{self.session_id}"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionPrepared(SessionEvent):
+    user_id: int
+    source_kind: str
+    source_spotify_id: str
+    track_ids: tuple[int, ...]
+    scale: dict[str, Any]
+    vote_mode: str
+    stream_delay_s: int
+    playback: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionSettingsChanged(SessionEvent):
+    changes: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionStarted(SessionEvent):
+    at: dt.datetime
+    track_id: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionStartFailed(SessionEvent):
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrackChanged(SessionEvent):
+    at: dt.datetime
+    track_id: int
+    index: int
+    source: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VotesOpened(SessionEvent):
+    at: dt.datetime
+    track_id: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VotesClosed(SessionEvent):
+    at: dt.datetime
+    track_id: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VoteAccepted(SessionEvent):
+    track_id: int
+    viewer_id: str
+    value: str
+    is_streamer: bool
+    source: str
+    sent_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PollStarted(SessionEvent):
+    poll_id: str
+    track_id: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PollBallotsUpdated(SessionEvent):
+    poll_id: str
+    track_id: int
+    counts: dict[str, int]
+    final: bool
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PollFailed(SessionEvent):
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionStopped(SessionEvent):
+    at: dt.datetime
+    report: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionDeleted(SessionEvent):
+    by_user_id: int
+    by_admin: bool
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ViewerRatingsErased(SessionEvent):
+    """A viewer's account was deleted: their ratings no longer count in this session."""
+
+    viewer_ids: tuple[str, ...]

@@ -1,0 +1,309 @@
+"""Session command handlers (SPEC §3). External calls happen before the row lock is taken, so
+a slow Spotify or Twitch never holds up vote ingestion for the session."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from premiere_ecoute.accounts.models import OAuthCredential, User
+from premiere_ecoute.core.clock import Clock
+from premiere_ecoute.core.errors import (
+    Conflict,
+    DomainError,
+    ExternalServiceError,
+    InvalidState,
+    NotFound,
+)
+from premiere_ecoute.core.locks import exclusive
+from premiere_ecoute.core.unit_of_work import UnitOfWork
+from premiere_ecoute.discography.links import parse_spotify_ref
+from premiere_ecoute.sessions import events
+from premiere_ecoute.sessions.commands import (
+    ChangeSettings,
+    PrepareSession,
+    StartSession,
+)
+from premiere_ecoute.sessions.models import ListeningSession, Poll
+from premiere_ecoute.sessions.ports import Catalog, Chat, EventSub, Playback, Polls
+from premiere_ecoute.sessions.repository import (
+    authorize,
+    get_session,
+    import_album,
+    import_playlist,
+    scale_of,
+    track_refs,
+)
+from premiere_ecoute.sessions.scores import Scale, Timeline, check_poll_compatible
+
+log = structlog.get_logger(__name__)
+CHAT_TYPES = ("channel.chat.message",)
+POLL_TYPES = ("channel.poll.begin", "channel.poll.progress", "channel.poll.end")
+
+
+@dataclass
+class SessionPorts:
+    catalog: Catalog
+    playback: Playback
+    eventsub: EventSub
+    polls: Polls
+    chat: Chat
+    clock: Clock
+
+
+def _plan(row: ListeningSession) -> tuple[Any, ...]:
+    """The settings a start prepares Twitch and Spotify for."""
+    return (
+        row.vote_mode,
+        row.playback,
+        row.scale,
+        row.poll_duration_s,
+        row.context_uri,
+        tuple(row.track_ids),
+    )
+
+
+def poll_title(name: str) -> str:
+    title = f"Rate: {name}"
+    return title if len(title) <= 60 else title[:59] + "…"
+
+
+async def _owner(uow: UnitOfWork, row: ListeningSession) -> User:
+    owner = await uow.session.get(User, row.user_id)
+    if owner is None:
+        raise NotFound("the session's streamer no longer exists")
+    return owner
+
+
+def _broadcaster_id(owner: User) -> str:
+    if not owner.twitch_user_id:
+        raise InvalidState("link a Twitch account before starting a session")
+    return owner.twitch_user_id
+
+
+async def prepare(cmd: PrepareSession, uow: UnitOfWork, ports: SessionPorts) -> ListeningSession:
+    s = uow.session
+    user = await s.get(User, cmd.user_id)
+    if user is None:
+        raise NotFound("unknown user")
+    scale = Scale.parse(list(cmd.scale) if isinstance(cmd.scale, tuple) else cmd.scale)
+    if cmd.vote_mode in ("poll", "both"):
+        check_poll_compatible(scale)
+    playback = cmd.playback
+    if playback is None:
+        linked = await s.scalar(
+            select(OAuthCredential.id).where(
+                OAuthCredential.user_id == user.id, OAuthCredential.provider == "spotify"
+            )
+        )
+        playback = "spotify" if linked else "manual"
+    if cmd.album:
+        spotify_id = parse_spotify_ref(cmd.album, "album")
+        album_info = await ports.catalog.get_album(spotify_id)
+        if not album_info.tracks:
+            raise InvalidState("this album has no tracks")
+        album, track_ids = await import_album(s, album_info)
+        source = {"source_kind": "album", "album_id": album.id, "context_uri": album_info.uri}
+    else:
+        assert cmd.playlist
+        spotify_id = parse_spotify_ref(cmd.playlist, "playlist")
+        pl_info = await ports.catalog.get_playlist(spotify_id, user_id=user.id)
+        if not pl_info.tracks:
+            raise InvalidState("this playlist has no tracks")
+        playlist, track_ids = await import_playlist(s, pl_info)
+        source = {"source_kind": "playlist", "playlist_id": playlist.id, "context_uri": pl_info.uri}
+    row = ListeningSession(
+        user_id=user.id,
+        status="preparing",
+        track_ids=track_ids,
+        scale=scale.to_json(),
+        vote_mode=cmd.vote_mode,
+        stream_delay_s=cmd.stream_delay_s,
+        poll_duration_s=cmd.poll_duration_s,
+        auto_advance=cmd.auto_advance,
+        playback=playback,
+        timeline={},
+        report={},
+        subscriptions=[],
+        **source,
+    )
+    s.add(row)
+    await s.flush()
+    uow.record(
+        events.SessionPrepared(
+            session_id=row.id,
+            user_id=user.id,
+            source_kind=row.source_kind,
+            source_spotify_id=spotify_id,
+            track_ids=tuple(track_ids),
+            scale=scale.to_json(),
+            vote_mode=row.vote_mode,
+            stream_delay_s=row.stream_delay_s,
+            playback=playback,
+        ),
+        expected_version=0,
+    )
+    return row
+
+
+async def change_settings(cmd: ChangeSettings, uow: UnitOfWork) -> ListeningSession:
+    row = await get_session(uow.session, cmd.session_id, lock=True)
+    await authorize(uow.session, row, cmd.actor_id)
+    if row.status != "preparing":
+        raise InvalidState("settings can only be changed while the session is preparing")
+    changes: dict[str, Any] = {}
+    if cmd.scale is not None:
+        scale = Scale.parse(list(cmd.scale) if isinstance(cmd.scale, tuple) else cmd.scale)
+        changes["scale"] = scale.to_json()
+    for name in ("vote_mode", "stream_delay_s", "poll_duration_s", "auto_advance", "playback"):
+        value = getattr(cmd, name)
+        if value is not None:
+            changes[name] = value
+    if changes.get("vote_mode", row.vote_mode) in ("poll", "both"):
+        check_poll_compatible(Scale.from_json(changes.get("scale", row.scale)))
+    for name, value in changes.items():
+        setattr(row, name, value)
+    uow.record(events.SessionSettingsChanged(session_id=row.id, changes=changes))
+    return row
+
+
+async def _undo(steps: list[tuple[str, Callable[[], Awaitable[Any]]]]) -> None:
+    for name, fn in reversed(steps):
+        try:
+            await fn()
+        except Exception as exc:
+            log.warning("sessions.start.undo_failed", step=name, error=str(exc))
+
+
+def _failure_reason(exc: Exception) -> str:
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, IntegrityError):
+        return "another session is already active"
+    if isinstance(exc, OSError):
+        return f"network error: {exc}"
+    return "unexpected error, see the server logs"
+
+
+START_LOCK = 7_301
+
+
+async def start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> ListeningSession:
+    """One start at a time per streamer, across processes: two starts racing (a double click,
+    a retry, two prepared sessions) would share Twitch's subscription, and the loser's undo
+    would remove the winner's."""
+    row = await get_session(uow.session, cmd.session_id)
+    engine = uow.session.bind
+    assert isinstance(engine, AsyncEngine)
+    async with exclusive(
+        engine,
+        START_LOCK,
+        row.user_id,
+        "A session of this streamer is starting right now: wait a moment",
+    ):
+        return await _start(cmd, uow, ports)
+
+
+async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> ListeningSession:
+    """A saga: every completed external step has an undo, run in reverse when a later step
+    fails; the session then stays ``preparing`` with the reason in ``notice``."""
+    s = uow.session
+    row = await get_session(s, cmd.session_id)
+    await authorize(s, row, cmd.actor_id)
+    if row.status != "preparing":
+        raise InvalidState(f"only a preparing session can start (this one is {row.status})")
+    owner = await _owner(uow, row)
+    broadcaster = _broadcaster_id(owner)
+    active = await s.scalar(
+        select(ListeningSession.id).where(
+            ListeningSession.user_id == row.user_id, ListeningSession.status == "active"
+        )
+    )
+    if active:
+        raise Conflict(f"session {active} is already active: stop it first")
+    # Plain values only from here on: the undo steps run after a failed flush, when the ORM
+    # objects can no longer be read.
+    owner_id = owner.id
+    planned = _plan(row)
+    undo: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
+    poll_id: str | None = None
+    notice: str | None = None
+    try:
+        device = None
+        if row.playback == "spotify":
+            device = await ports.playback.ensure_device(owner_id, cmd.device_id)
+        types = CHAT_TYPES + (POLL_TYPES if row.vote_mode != "chat" else ())
+        subs = await ports.eventsub.subscribe(broadcaster, types)
+        sub_ids = [x.id for x in subs]
+        undo.append(("unsubscribe", lambda: ports.eventsub.unsubscribe(sub_ids)))
+        if row.playback == "spotify" and device is not None:
+            await ports.playback.prepare(owner_id, device)
+            # Undo registered first: a play that times out may still have started Spotify.
+            undo.append(("pause", lambda: ports.playback.pause(owner_id)))
+            await ports.playback.play_context(owner_id, row.context_uri, 0, device)
+        refs = await track_refs(s, row)
+        if row.vote_mode != "chat":
+            try:
+                poll_id = await ports.polls.create_poll(
+                    broadcaster,
+                    poll_title(refs[0].name),
+                    list(scale_of(row).options),
+                    row.poll_duration_s,
+                )
+                pid = poll_id
+                undo.append(("end poll", lambda: ports.polls.end_poll(broadcaster, pid)))
+            except ExternalServiceError as exc:
+                # SPEC §4.5: a refusal is shown and the session goes on in chat mode.
+                notice = f"Twitch poll unavailable, chat votes only: {exc.message}"
+                uow.record(events.PollFailed(session_id=row.id, reason=exc.message))
+        row = await get_session(s, cmd.session_id, lock=True)
+        if row.status != "preparing" or _plan(row) != planned:
+            raise Conflict("the session changed while starting; try again")
+        now = ports.clock.now()
+        first = row.track_ids[0]
+        row.status, row.current_index, row.started_at = "active", 0, now
+        row.timeline = Timeline.start(first, now, open_window=True).to_json()
+        row.votes_open, row.subscriptions, row.notice = True, sub_ids, notice
+        if notice:
+            row.vote_mode = "chat"
+        if poll_id:
+            row.current_poll_id = poll_id
+            s.add(Poll(session_id=row.id, track_id=first, twitch_poll_id=poll_id))
+        await s.flush()
+    except Exception as exc:
+        # Any failure, expected or not, undoes what was done: nothing half-started remains.
+        await uow.rollback()
+        await _undo(undo)
+        reason = _failure_reason(exc)
+        failed = await get_session(s, cmd.session_id, lock=True)
+        if failed.status == "preparing":
+            failed.notice = f"Could not start: {reason}"[:500]
+        uow.record(events.SessionStartFailed(session_id=failed.id, reason=reason))
+        await uow.commit()
+        if isinstance(exc, DomainError):
+            raise
+        if isinstance(exc, IntegrityError):
+            raise Conflict(reason) from exc
+        if isinstance(exc, OSError):
+            raise ExternalServiceError(reason) from exc
+        raise
+    uow.record(events.SessionStarted(session_id=row.id, at=now, track_id=first))
+    uow.record(
+        events.TrackChanged(session_id=row.id, at=now, track_id=first, index=0, source="start")
+    )
+    uow.record(events.VotesOpened(session_id=row.id, at=now, track_id=first))
+    if poll_id:
+        uow.record(events.PollStarted(session_id=row.id, poll_id=poll_id, track_id=first))
+    first_name = refs[0].name
+    uow.after_commit.append(
+        lambda: ports.chat.announce(
+            broadcaster, f"Listening session started! Now playing: {first_name}. Rate it in chat."
+        )
+    )
+    return row

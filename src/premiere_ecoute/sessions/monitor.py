@@ -1,0 +1,359 @@
+"""Follow playback (SPEC §3): one monitor per active Spotify session reads the player every
+``player_poll_s`` and moves the session when the streamer changes track in Spotify.
+
+A supervisor rescans active sessions every few seconds (sooner when ``sessions:changed`` is
+published). It holds a PostgreSQL advisory lock per followed session on one dedicated
+connection, so across all processes exactly one monitor follows a session; if the connection
+dies, every lock is gone and its monitors stop before another process takes over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+import structlog
+
+from premiere_ecoute.core.errors import DomainError, ExternalServiceError
+from premiere_ecoute.sessions import events
+from premiere_ecoute.sessions import monitor_queries as q
+from premiere_ecoute.sessions.commands import ChangeTrack
+from premiere_ecoute.sessions.monitor_logic import (
+    FINISHED,
+    FOLLOW,
+    HOLD,
+    Memory,
+    Sighting,
+    decide,
+    sight,
+)
+
+if TYPE_CHECKING:
+    from premiere_ecoute.bootstrap import Container
+    from premiere_ecoute.core.broker import Subscription
+
+log = structlog.get_logger(__name__)
+CHANGED_TOPIC = "sessions:changed"
+RESCAN_S = 2.0
+MAX_BACKOFF_S = 30.0
+DEGRADED = "Spotify unreachable, retrying"
+OUTSIDE = "Spotify is playing something else: following is paused until the album plays again"
+FINISHED_NOTICE = "Album finished: stop the session to post the results"
+HOLDING = "Track finished: press Next when the chat has rated it"
+OUR_NOTICES = (DEGRADED, OUTSIDE, FINISHED_NOTICE, HOLDING)
+
+
+async def _pause(stopping: asyncio.Event, seconds: float) -> bool:
+    """Sleep ``seconds``; True when the process is stopping."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
+    return stopping.is_set()
+
+
+# A reading this far from where the last one predicts means the streamer sought.
+SEEK_TOLERANCE_MS = 3000
+
+
+class PlayerMonitor:
+    def __init__(self, c: Container, followed: q.Followed) -> None:
+        self.c = c
+        self.f = followed
+        self.memory = Memory()
+        self.failures = 0
+        self._last_signature: tuple[str, bool, int | None] | None = None
+        self._last_progress: tuple[int | None, float] = (None, 0.0)
+        self.degraded: str | None = None
+        self.notice: str | None = None  # the notice this monitor last wrote
+        self.poll_s = c.settings.player_poll_s
+
+    @property
+    def session_id(self) -> int:
+        return self.f.session_id
+
+    async def run(self) -> None:
+        log.info("sessions.monitor.started", session_id=self.session_id)
+        statuses: dict[int, dict[str, Any]] = self.c.services.setdefault("player_status", {})
+        try:
+            while not self.c.stopping.is_set():
+                try:
+                    delay = await self.tick()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the monitor must outlive any bug or outage
+                    log.exception("sessions.monitor.tick_failed", session_id=self.session_id)
+                    delay = self._backoff(None)
+                if delay is None or await _pause(self.c.stopping, delay):
+                    return
+        finally:
+            statuses.pop(self.session_id, None)
+            log.info("sessions.monitor.stopped", session_id=self.session_id)
+
+    async def tick(self) -> float | None:
+        """One reading; returns the delay before the next, or None when the session ended."""
+        async with self.c.db.sessionmaker() as s:
+            now = await q.progress(s, self.session_id)
+        if now is None or now.status != "active":
+            return None
+        if self.notice is None and now.notice and now.notice.startswith(OUR_NOTICES):
+            self.notice = now.notice  # left by an earlier monitor of this session
+        try:
+            state = await self.c.ports.playback.state(self.f.user_id)
+        except Exception as exc:
+            delay = self._backoff(exc)
+            await self._show(self._wanted_notice())
+            self._status("degraded", None, retry_in_s=delay)
+            return delay
+        self.failures, self.degraded = 0, None
+        seen = sight(self.f, state, now.current_index)
+        actions = decide(
+            self.f,
+            seen,
+            now.current_index,
+            self.memory,
+            now=self.c.clock.monotonic(),
+            settle_s=max(3 * self.poll_s, 1.0),
+            near_end_ms=max(2 * self.poll_s * 1000, 3000),
+        )
+        for action in actions:
+            if action.kind == FOLLOW and action.index is not None:
+                await self._follow(action.index)
+            elif action.kind == HOLD:
+                await self._hold()
+            elif action.kind == FINISHED:
+                log.info("sessions.monitor.album_finished", session_id=self.session_id)
+        published = await self._show(self._wanted_notice())
+        self._status(self._state_name(seen), seen)
+        if self._player_moved(seen) and not published:
+            # Paused, resumed or sought in Spotify itself: progress bars must follow.
+            from premiere_ecoute.web.live import publish_session
+
+            await publish_session(self.c, self.session_id, self.f.user_id)
+        return self.poll_s
+
+    def _player_moved(self, seen: Sighting) -> bool:
+        """True when the player changed in a way a live page cannot extrapolate."""
+        at = self.c.clock.monotonic()
+        signature = (self._state_name(seen), bool(seen.is_playing), seen.index)
+        previous, self._last_signature = self._last_signature, signature
+        last_progress, last_at = self._last_progress
+        self._last_progress = (seen.progress_ms, at)
+        if previous is None or previous != signature:
+            return previous is not None
+        if seen.progress_ms is None or last_progress is None:
+            return False
+        expected = last_progress + ((at - last_at) * 1000 if seen.is_playing else 0)
+        return abs(seen.progress_ms - expected) > SEEK_TOLERANCE_MS
+
+    def _backoff(self, exc: Exception | None) -> float:
+        self.failures += 1
+        delay = min(MAX_BACKOFF_S, self.poll_s * 2**self.failures)
+        if isinstance(exc, ExternalServiceError) and exc.retry_after_s:
+            delay = max(delay, min(MAX_BACKOFF_S, exc.retry_after_s))
+        reason = exc.message if isinstance(exc, DomainError) else "network error"
+        if exc is not None and not isinstance(exc, DomainError | OSError):
+            log.warning("sessions.monitor.unexpected_error", error=repr(exc))
+        self.degraded = f"{DEGRADED}: {reason}"
+        log.info(
+            "sessions.monitor.degraded",
+            session_id=self.session_id,
+            reason=reason,
+            retry_in_s=round(delay, 2),
+        )
+        return delay
+
+    async def _follow(self, index: int) -> None:
+        try:
+            await self.c.bus.execute(
+                ChangeTrack(
+                    session_id=self.session_id,
+                    actor_id=self.f.user_id,
+                    direction="to",
+                    position=index + 1,
+                    source="spotify",
+                    move_player=False,
+                ),
+                actor="spotify-monitor",
+            )
+            log.info("sessions.monitor.followed", session_id=self.session_id, position=index + 1)
+        except DomainError as exc:
+            # The session stopped or moved meanwhile: the next reading decides again.
+            log.info("sessions.monitor.follow_refused", session_id=self.session_id, error=str(exc))
+            self.memory.known_index = None
+
+    async def _hold(self) -> None:
+        """auto_advance is off: Spotify moved on by itself at the end of a track. Pause it
+        there; the session stays on the track that ended until the streamer presses Next."""
+        try:
+            await self.c.ports.playback.pause(self.f.user_id)
+            log.info("sessions.monitor.held", session_id=self.session_id)
+        except Exception as exc:
+            log.warning("sessions.monitor.hold_failed", session_id=self.session_id, error=str(exc))
+
+    def _wanted_notice(self) -> str | None:
+        if self.degraded:
+            return self.degraded
+        if self.memory.holding is not None:
+            return HOLDING
+        if self.memory.outside:
+            return OUTSIDE
+        if self.memory.finished:
+            return FINISHED_NOTICE
+        return None
+
+    async def _show(self, wanted: str | None) -> bool:
+        """Write the notice when it changed; True when a live update went out."""
+        if wanted == self.notice:
+            return False
+        async with self.c.db.sessionmaker() as s, s.begin():
+            if wanted is None:
+                assert self.notice is not None
+                await q.clear_notice(s, self.session_id, self.notice)
+            else:
+                await q.set_notice(s, self.session_id, wanted)
+        self.notice = wanted
+        from premiere_ecoute.web.live import publish_session
+
+        await publish_session(self.c, self.session_id, self.f.user_id)
+        return True
+
+    def _state_name(self, seen: Sighting) -> str:
+        if self.memory.outside:
+            return "outside_album"
+        if self.memory.finished:
+            return "finished"
+        if seen.kind == "idle":
+            return "idle"
+        return "playing" if seen.is_playing else "paused"
+
+    def _status(self, state: str, seen: Sighting | None, retry_in_s: float | None = None) -> None:
+        self.c.services.setdefault("player_status", {})[self.session_id] = {
+            "session_id": self.session_id,
+            "state": state,
+            "message": self.notice,
+            "position": seen.index + 1 if seen and seen.index is not None else None,
+            "is_playing": bool(seen and seen.is_playing),
+            "progress_ms": seen.progress_ms if seen else None,
+            "duration_ms": seen.duration_ms if seen else None,
+            "failures": self.failures,
+            "retry_in_s": retry_in_s,
+            "checked_at": dt.datetime.now(dt.UTC).isoformat(),
+        }
+
+
+class MonitorSupervisor:
+    """Keeps one ``PlayerMonitor`` per active Spotify session whose lock this process holds."""
+
+    def __init__(self, c: Container, rescan_s: float = RESCAN_S) -> None:
+        self.c = c
+        self.rescan_s = rescan_s
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    def monitored(self) -> set[int]:
+        return {sid for sid, task in self.tasks.items() if not task.done()}
+
+    async def run(self) -> None:
+        wake = self.c.broker.subscribe(CHANGED_TOPIC)
+        try:
+            while not self.c.stopping.is_set():
+                try:
+                    await self.rescan()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("sessions.monitor.rescan_failed")
+                    await self._drop_all()
+                await self._wait(wake)
+        finally:
+            wake.close()
+            await self._drop_all()
+
+    async def _wait(self, wake: Subscription) -> None:
+        getter = asyncio.ensure_future(wake.get())
+        stopper = asyncio.ensure_future(self.c.stopping.wait())
+        try:
+            await asyncio.wait(
+                {getter, stopper}, timeout=self.rescan_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            getter.cancel()
+            stopper.cancel()
+
+    async def rescan(self) -> None:
+        conn = await self._connection()
+        for sid, task in list(self.tasks.items()):
+            if task.done():
+                await self._release(sid)
+        async with self.c.db.sessionmaker() as s:
+            active = await q.active_spotify_sessions(s)
+        for sid in list(self.tasks):
+            if sid not in active:
+                await self._release(sid)
+        await q.ping(conn)
+        for sid in active:
+            if sid in self.tasks or self.c.stopping.is_set():
+                continue
+            if not await q.try_lock(conn, sid):
+                continue  # another process follows it
+            async with self.c.db.sessionmaker() as s:
+                followed = await q.followed(s, sid)
+            if followed is None:
+                await q.unlock(conn, sid)
+                continue
+            monitor = PlayerMonitor(self.c, followed)
+            self.tasks[sid] = asyncio.create_task(monitor.run(), name=f"monitor:{sid}")
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        if self._conn is not None and (self._conn.closed or self._conn.broken):
+            await self._drop_all()  # its locks died with it
+        if self._conn is None:
+            self._conn = await psycopg.AsyncConnection.connect(self.c.db.url, autocommit=True)
+        return self._conn
+
+    async def _release(self, sid: int) -> None:
+        """Stop one monitor and give its lock back (a failed unlock fails the rescan, which
+        then drops the connection and with it every lock)."""
+        task = self.tasks.pop(sid, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._conn is not None and not self._conn.closed:
+            await q.unlock(self._conn, sid)
+
+    async def _drop_all(self) -> None:
+        tasks, self.tasks = self.tasks, {}
+        for task in tasks.values():
+            task.cancel()
+        for task in tasks.values():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            # Give the locks back before closing: the server frees a closed connection's
+            # locks a moment later, when another process may already be looking for them.
+            with contextlib.suppress(Exception):
+                if not (conn.closed or conn.broken):
+                    await asyncio.wait_for(q.unlock_all(conn), timeout=2.0)
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+
+async def start_monitors(c: Container, *, rescan_s: float = RESCAN_S) -> MonitorSupervisor:
+    """Start following playback in this process (the web process calls it once at start)."""
+    existing: MonitorSupervisor | None = c.services.get("player_monitors")
+    if existing is not None:
+        return existing
+    supervisor = MonitorSupervisor(c, rescan_s)
+    c.services["player_monitors"] = supervisor
+
+    async def wake(event: Any) -> None:
+        await c.broker.publish(CHANGED_TOPIC, {"session_id": event.session_id})
+
+    c.dispatcher.subscribe(events.SessionStarted, wake)
+    c.dispatcher.subscribe(events.SessionStopped, wake)
+    c.spawn(supervisor.run(), "sessions.monitors")
+    return supervisor

@@ -1,0 +1,69 @@
+"""Rebuild reports from the event log alone and compare them with the stored ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from premiere_ecoute.core.event_store import EventStore
+from premiere_ecoute.sessions.models import ListeningSession
+from premiere_ecoute.sessions.repository import track_refs
+from premiere_ecoute.sessions.scores import Scale
+from premiere_ecoute.sessions.voting import RatingFacts, load_report
+
+
+async def replay_session(
+    s: AsyncSession, store: EventStore, row: ListeningSession
+) -> dict[str, Any]:
+    """The report as the events of ``session-<id>`` say it is."""
+    scale = Scale.from_json(row.scale)
+    facts = RatingFacts()
+    for ev in await store.read_stream(s, f"session-{row.id}"):
+        p = ev.payload
+        if ev.type == "SessionPrepared":
+            scale, facts = Scale.from_json(p["scale"]), RatingFacts()
+        elif ev.type == "SessionSettingsChanged" and "scale" in p["changes"]:
+            scale, facts = Scale.from_json(p["changes"]["scale"]), RatingFacts()
+        elif ev.type == "VoteAccepted":
+            if p["is_streamer"]:
+                facts.streamer[int(p["track_id"])] = p["value"]
+            else:
+                key = (int(p["track_id"]), str(p["viewer_id"]))
+                facts.viewers.pop(key, None)  # the latest rating, in the order it came
+                facts.viewers[key] = p["value"]
+        elif ev.type == "PollBallotsUpdated":
+            facts.polls[(int(p["track_id"]), p["poll_id"])] = dict(p["counts"])
+        elif ev.type == "ViewerRatingsErased":
+            facts.erase(set(p["viewer_ids"]))
+    return facts.report(scale).to_report(row.id, row.status, await track_refs(s, row))
+
+
+def differences(stored: Any, rebuilt: Any, path: str = "") -> list[str]:
+    out: list[str] = []
+    if isinstance(stored, dict) and isinstance(rebuilt, dict):
+        for key in sorted(set(stored) | set(rebuilt)):
+            out += differences(stored.get(key), rebuilt.get(key), f"{path}.{key}" if path else key)
+    elif isinstance(stored, list) and isinstance(rebuilt, list) and len(stored) == len(rebuilt):
+        for i, (a, b) in enumerate(zip(stored, rebuilt, strict=True)):
+            out += differences(a, b, f"{path}[{i}]")
+    elif isinstance(stored, float) and isinstance(rebuilt, float):
+        if abs(stored - rebuilt) > 1e-9:
+            out.append(f"{path}: stored {stored!r}, rebuilt {rebuilt!r}")
+    elif stored != rebuilt:
+        out.append(f"{path}: stored {stored!r}, rebuilt {rebuilt!r}")
+    return out
+
+
+async def replay_all(
+    s: AsyncSession, store: EventStore, session_id: int | None = None
+) -> dict[int, list[str]]:
+    q = select(ListeningSession).order_by(ListeningSession.id)
+    if session_id is not None:
+        q = q.where(ListeningSession.id == session_id)
+    result: dict[int, list[str]] = {}
+    for row in await s.scalars(q):
+        stored = load_report(row).to_report(row.id, row.status, await track_refs(s, row))
+        result[row.id] = differences(stored, await replay_session(s, store, row))
+    return result
