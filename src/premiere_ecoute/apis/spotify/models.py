@@ -1,0 +1,42 @@
+"""Spotify-specific value objects that are not part of the discography domain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SpotifyCredentials:
+    """A streamer's Spotify tokens. ``client_id``/``client_secret`` are the streamer's own
+    Spotify app when they brought one (SPEC §7); ``None`` means the instance's app."""
+
+    user_id: int
+    access_token: str
+    refresh_token: str | None
+    expires_at: dt.datetime | None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSet:
+    """What the accounts service answers on ``/api/token``."""
+
+    access_token: str
+    refresh_token: str | None
+    expires_at: dt.datetime
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SpotifyUser:
+    id: str
+    display_name: str
+    email: str | None
+    product: str | None
+    country: str | None
+
+    @property
+    def is_premium(self) -> bool:
+        return self.product == "premium"

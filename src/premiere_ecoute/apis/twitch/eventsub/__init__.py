@@ -1,0 +1,1 @@
+"""Twitch EventSub: signatures, message envelopes, parsing and the WebSocket transport."""
