@@ -1,0 +1,1 @@
+"""Operating the instance (SPEC §1 admin): counters, users, sessions, event log, jobs."""

@@ -1,0 +1,59 @@
+"""events replay, jobs failed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from premiere_ecoute.cli.common import container, fail, quiet_logs, run, settings
+
+events = typer.Typer(help="The event log.", no_args_is_help=True)
+jobs = typer.Typer(help="The job queue.", no_args_is_help=True)
+
+
+@events.command("replay")
+def replay(session: int = typer.Option(None, "--session", help="Only this session id")) -> None:
+    """Rebuild reports from events alone; print differences (exit 1 when any)."""
+    from premiere_ecoute.sessions.replay import replay_all
+
+    quiet_logs()
+    s = settings()
+
+    async def main() -> int:
+        async with container(s) as c, c.db.session() as db:
+            result = await replay_all(db, c.store, session)
+        if session is not None and not result:
+            fail(f"session {session} does not exist")
+        bad = 0
+        for sid, diffs in result.items():
+            if diffs:
+                bad += 1
+                typer.echo(f"session {sid}: {len(diffs)} difference(s)")
+                for d in diffs[:50]:
+                    typer.echo(f"  {d}")
+            else:
+                typer.echo(f"session {sid}: identical")
+        typer.echo(f"{len(result)} session(s) replayed, {bad} with differences")
+        return bad
+
+    if run(main):
+        raise typer.Exit(1)
+
+
+@jobs.command("failed")
+def failed(limit: int = typer.Option(50, min=1, max=1000)) -> None:
+    """List failed jobs (kept for inspection and retry)."""
+    from premiere_ecoute.jobs.queue import list_failed_jobs
+
+    quiet_logs()
+    s = settings()
+
+    async def main() -> list[dict[str, Any]]:
+        async with container(s) as c, c.jobs.open_async():
+            return await list_failed_jobs(c.jobs, limit)
+
+    rows = run(main)
+    for r in rows:
+        typer.echo(f"{r['id']}\t{r['task']}\tattempts={r['attempts']}\t{r['args']}")
+    typer.echo(f"{len(rows)} failed job(s)")

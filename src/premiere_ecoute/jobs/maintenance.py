@@ -1,0 +1,23 @@
+"""Housekeeping jobs: pruning processed inbox rows."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+if TYPE_CHECKING:
+    from premiere_ecoute.bootstrap import Container
+
+
+def register_maintenance(c: Container) -> None:
+    app = c.jobs
+
+    @app.periodic(cron="17 * * * *", periodic_id="prune-inbox")
+    @app.task(name="prune_inbox", queueing_lock="prune_inbox", pass_context=False)
+    async def prune_inbox(timestamp: int) -> None:
+        # Processed messages are kept a week: long enough to recognise any redelivery.
+        async with c.db.sessionmaker() as s, s.begin():
+            await s.execute(
+                text("DELETE FROM inbox WHERE processed_at < now() - interval '7 days'")
+            )
