@@ -1,0 +1,250 @@
+"""JSON API v1 (SPEC §11): drive the whole lifecycle without a browser."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from premiere_ecoute.accounts.models import User
+from premiere_ecoute.core.errors import ValidationFailed
+from premiere_ecoute.sessions import commands as cmd
+from premiere_ecoute.sessions import queries
+from premiere_ecoute.web.api.v1_schema import (
+    COMMAND,
+    MAX_PAGE,
+    READ,
+    PlayBody,
+    PrepareBody,
+    SettingsBody,
+    StartBody,
+    VoteBody,
+    error_responses,
+    scale_arg,
+)
+from premiere_ecoute.web.auth import api_user
+from premiere_ecoute.web.deps import container_of
+
+# Every operation can answer these; the 422 replaces FastAPI's own (our body is ErrorBody).
+router = APIRouter(prefix="/api/v1", tags=["v1"], responses=error_responses(400, 401, 422))
+Caller = Annotated[User, Depends(api_user)]
+
+
+@router.get("/me")
+async def me(request: Request, user: Caller) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "login": user.login,
+        "display_name": user.display_name,
+        "role": user.role,
+        "twitch_user_id": user.twitch_user_id,
+    }
+
+
+@router.get("/albums/search", responses=error_responses(502, 503))
+async def search_albums(
+    request: Request,
+    user: Caller,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> dict[str, Any]:
+    c = container_of(request)
+    found = await c.ports.catalog.search_albums(q, limit)
+    return {
+        "albums": [
+            {
+                "spotify_id": a.spotify_id,
+                "id": a.spotify_id,
+                "name": a.name,
+                "artist": a.artist,
+                "artists": list(a.artists),
+                "release_date": a.release_date.isoformat() if a.release_date else None,
+                "cover_url": a.cover_url,
+                "total_tracks": a.total_tracks,
+            }
+            for a in found
+        ]
+    }
+
+
+async def _view(request: Request, session_id: int) -> dict[str, Any]:
+    async with container_of(request).db.session() as s:
+        return await queries.session_detail(s, session_id)
+
+
+@router.post("/sessions", status_code=201, responses=COMMAND)
+async def prepare(request: Request, user: Caller, body: PrepareBody) -> dict[str, Any]:
+    c = container_of(request)
+    scale = scale_arg(body.scale)
+    row = await c.bus.execute(
+        cmd.PrepareSession(
+            user_id=user.id,
+            album=body.album,
+            playlist=body.playlist,
+            # An empty list is refused by the domain, not replaced by the default.
+            scale="0-10" if scale is None else scale,
+            vote_mode=body.vote_mode,
+            stream_delay_s=body.stream_delay_s,
+            poll_duration_s=body.poll_duration_s,
+            auto_advance=body.auto_advance,
+            playback=body.playback,
+        ),
+        actor=user.login,
+    )
+    return await _view(request, row.id)
+
+
+@router.get("/sessions")
+async def list_sessions(
+    request: Request,
+    user: Caller,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    async with container_of(request).db.session() as s:
+        return await queries.sessions_of(s, user.id, page=page, per_page=per_page)
+
+
+@router.get("/sessions/{session_id}", responses=READ)
+async def get_session(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
+    async with container_of(request).db.session() as s:
+        await queries.check_readable(s, session_id, user.id, user.is_admin)
+    return await _view(request, session_id)
+
+
+@router.patch("/sessions/{session_id}", responses=COMMAND)
+async def change_settings(
+    request: Request, user: Caller, session_id: int, body: SettingsBody
+) -> dict[str, Any]:
+    await container_of(request).bus.execute(
+        cmd.ChangeSettings(
+            session_id=session_id,
+            actor_id=user.id,
+            scale=scale_arg(body.scale),
+            vote_mode=body.vote_mode,
+            stream_delay_s=body.stream_delay_s,
+            poll_duration_s=body.poll_duration_s,
+            auto_advance=body.auto_advance,
+            playback=body.playback,
+        ),
+        actor=user.login,
+    )
+    return await _view(request, session_id)
+
+
+@router.post("/sessions/{session_id}/start", responses=COMMAND)
+async def start(
+    request: Request, user: Caller, session_id: int, body: StartBody | None = None
+) -> dict[str, Any]:
+    await container_of(request).bus.execute(
+        cmd.StartSession(
+            session_id=session_id, actor_id=user.id, device_id=body.device_id if body else None
+        ),
+        actor=user.login,
+    )
+    return await _view(request, session_id)
+
+
+async def _move(
+    request: Request,
+    user: User,
+    session_id: int,
+    direction: Literal["next", "previous", "to"],
+    position: int | None = None,
+) -> dict[str, Any]:
+    await container_of(request).bus.execute(
+        cmd.ChangeTrack(
+            session_id=session_id,
+            actor_id=user.id,
+            direction=direction,
+            position=position,
+        ),
+        actor=user.login,
+    )
+    return await _view(request, session_id)
+
+
+@router.post("/sessions/{session_id}/next", responses=COMMAND)
+async def next_track(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
+    return await _move(request, user, session_id, "next")
+
+
+@router.post("/sessions/{session_id}/previous", responses=COMMAND)
+async def previous_track(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
+    return await _move(request, user, session_id, "previous")
+
+
+@router.post("/sessions/{session_id}/play", responses=COMMAND)
+async def play_track(
+    request: Request, user: Caller, session_id: int, body: PlayBody
+) -> dict[str, Any]:
+    return await _move(request, user, session_id, "to", body.position)
+
+
+@router.post("/sessions/{session_id}/stop", responses=COMMAND)
+async def stop(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
+    await container_of(request).bus.execute(
+        cmd.StopSession(session_id=session_id, actor_id=user.id), actor=user.login
+    )
+    return await _view(request, session_id)
+
+
+@router.post("/sessions/{session_id}/votes/open", responses=COMMAND)
+async def open_votes(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
+    await container_of(request).bus.execute(
+        cmd.SetVoteWindow(session_id=session_id, actor_id=user.id, open=True), actor=user.login
+    )
+    return await _view(request, session_id)
+
+
+@router.post("/sessions/{session_id}/votes/close", responses=COMMAND)
+async def close_votes(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
+    await container_of(request).bus.execute(
+        cmd.SetVoteWindow(session_id=session_id, actor_id=user.id, open=False), actor=user.login
+    )
+    return await _view(request, session_id)
+
+
+@router.post("/sessions/{session_id}/votes", status_code=201, responses=COMMAND)
+async def vote(request: Request, user: Caller, session_id: int, body: VoteBody) -> dict[str, Any]:
+    value = str(body.value).strip()
+    if not value:
+        raise ValidationFailed("value is required")
+    outcome = await container_of(request).bus.execute(
+        cmd.CastVote(session_id=session_id, actor_id=user.id, value=value, source="api"),
+        actor=user.login,
+    )
+    ev = outcome.accepted[0]
+    return {
+        "session_id": session_id,
+        "track_id": ev.track_id,
+        "value": ev.value,
+        "as": "streamer" if ev.is_streamer else "viewer",
+    }
+
+
+@router.get("/sessions/{session_id}/report", responses=READ)
+async def report(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
+    async with container_of(request).db.session() as s:
+        await queries.check_readable(s, session_id, user.id, user.is_admin)
+        return await queries.report(s, session_id)
+
+
+@router.get("/sessions/{session_id}/series", responses=READ)
+async def series(
+    request: Request,
+    user: Caller,
+    session_id: int,
+    per: Annotated[str, Query(pattern="^(vote|minute)$")] = "vote",
+) -> dict[str, Any]:
+    async with container_of(request).db.session() as s:
+        await queries.check_readable(s, session_id, user.id, user.is_admin)
+        return {"series": await queries.running_average(s, session_id, per=per)}
+
+
+@router.delete("/sessions/{session_id}", status_code=204, responses=COMMAND)
+async def delete(request: Request, user: Caller, session_id: int) -> Response:
+    await container_of(request).bus.execute(
+        cmd.DeleteSession(session_id=session_id, actor_id=user.id), actor=user.login
+    )
+    return Response(status_code=204)

@@ -1,0 +1,94 @@
+"""Request bodies and documented error answers of the JSON API v1 (``v1.py``).
+
+Rules the domain enforces with its own messages (ranges, choices) are published in the
+OpenAPI with ``_doc`` so that clients and fuzzers see them, without pydantic's wording."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, Field, StrictInt, StrictStr
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorBody} for status in statuses}
+
+
+# What a session command may add: unknown session, not the owner, wrong state, and an
+# external API (Spotify, Twitch) that refused or is unavailable.
+COMMAND = error_responses(403, 404, 409, 502, 503)
+READ = error_responses(404)
+MAX_PAGE = 1_000_000
+
+
+def _storable(value: str) -> str:
+    """Text that PostgreSQL can store and a person can read: no NUL or other control
+    characters, no lone surrogates. Refused with 422 instead of failing in the database."""
+    for ch in value:
+        if (ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF:
+            raise ValueError("must not contain control characters or invalid unicode")
+    return value
+
+
+def _doc(**schema: Any) -> Any:
+    """Publish in the OpenAPI a rule the domain enforces (with its own, clearer message)."""
+    return Field(json_schema_extra=schema)
+
+
+Text = Annotated[
+    str,
+    AfterValidator(_storable),
+    _doc(pattern="^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"),
+]
+Option = Annotated[Text, _doc(minLength=1, maxLength=50)]
+Scale = Text | Annotated[list[Option], _doc(minItems=2, maxItems=10)]
+VoteMode = Annotated[str, _doc(enum=["chat", "poll", "both"])]
+Playback = Annotated[str, _doc(enum=["spotify", "manual"])]
+Delay = Annotated[int, _doc(minimum=0, maximum=60)]
+PollDuration = Annotated[int, _doc(minimum=15, maximum=1800)]
+
+
+class PrepareBody(BaseModel):
+    album: Text | None = Field(None, description="Spotify album id, link or URI")
+    playlist: Text | None = Field(None, description="Spotify playlist id, link or URI")
+    scale: Scale = "0-10"
+    vote_mode: VoteMode = "chat"
+    stream_delay_s: Delay = 0
+    poll_duration_s: PollDuration = 120
+    auto_advance: bool = True
+    playback: Playback | None = None
+
+
+class SettingsBody(BaseModel):
+    scale: Scale | None = None
+    vote_mode: VoteMode | None = None
+    stream_delay_s: Delay | None = None
+    poll_duration_s: PollDuration | None = None
+    auto_advance: bool | None = None
+    playback: Playback | None = None
+
+
+class VoteBody(BaseModel):
+    # Strict: ``true`` is not the rating "1".
+    value: Annotated[StrictStr, _doc(pattern="\\S", maxLength=50)] | StrictInt
+
+
+class StartBody(BaseModel):
+    device_id: Text | None = None
+
+
+class PlayBody(BaseModel):
+    position: Annotated[int, _doc(minimum=1)]
+
+
+def scale_arg(value: str | list[str] | None) -> str | tuple[str, ...] | None:
+    return tuple(value) if isinstance(value, list) else value

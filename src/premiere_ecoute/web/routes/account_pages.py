@@ -1,0 +1,285 @@
+"""`/account` and `/account/follows` (SPEC §1, §9): connections, role switch, own Spotify app,
+personal API tokens, data export, account deletion; following streamers.
+
+Every POST carries the session's CSRF token. A refused action shows the page again with the
+reason and a 4xx status; a successful one redirects (303) with a message."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from premiere_ecoute.accounts import account_queries as queries
+from premiere_ecoute.accounts.account import (
+    N_,
+    DeleteAccount,
+    FollowStreamer,
+    RevokeApiToken,
+    SetSpotifyApp,
+    SwitchRole,
+    UnfollowStreamer,
+    fail,
+)
+from premiere_ecoute.accounts.commands import CreateApiToken
+from premiere_ecoute.accounts.models import User
+from premiere_ecoute.core.errors import DomainError, ValidationFailed
+from premiere_ecoute.web.auth import page_user
+from premiere_ecoute.web.deps import container_of
+from premiere_ecoute.web.routes.forms import (
+    IMPERSONATOR_KEY,
+    actor_of,
+    checked_form,
+    error_page,
+    flash,
+    gettext_for,
+    render_page,
+    run_form_action,
+    signed_in,
+    translate_error,
+)
+
+router = APIRouter(include_in_schema=False)
+LOGIN_URL = "/auth/twitch/login"
+TOKEN_NAME_MAX = 100
+
+Action = Callable[[User, dict[str, str]], Awaitable[str]]
+
+
+async def account_view(
+    request: Request,
+    user: User,
+    *,
+    status: int = 200,
+    errors: list[str] | None = None,
+    new_token: str | None = None,
+) -> Response:
+    c = container_of(request)
+    async with c.db.session() as s:
+        links = await queries.connections(s, user.id)
+        tokens = await queries.api_tokens(s, user.id)
+    _ = gettext_for(request)
+    return render_page(
+        request,
+        "account.html",
+        user=user,
+        status=status,
+        errors=errors,
+        title=_("Account"),
+        twitch=links.get("twitch"),
+        spotify=links.get("spotify"),
+        tokens=tokens,
+        new_token=new_token,
+    )
+
+
+async def follows_view(
+    request: Request, user: User, *, status: int = 200, errors: list[str] | None = None
+) -> Response:
+    c = container_of(request)
+    query = request.query_params.get("q", "")[:50]
+    async with c.db.session() as s:
+        followed = await queries.followed_streamers(s, user.id)
+        candidates = await queries.streamers_to_follow(s, user.id, query)
+    _ = gettext_for(request)
+    return render_page(
+        request,
+        "follows.html",
+        user=user,
+        status=status,
+        errors=errors,
+        title=_("Followed streamers"),
+        followed=followed,
+        candidates=candidates,
+        query=query,
+    )
+
+
+async def _act(
+    request: Request,
+    action: Action,
+    *,
+    back: str,
+    view: Callable[..., Awaitable[Response]],
+) -> Response:
+    """Run ``action`` for the signed-in user; success redirects to ``back`` with its message,
+    a refusal shows ``view`` again with the reason and the error's status."""
+    try:
+        user = await signed_in(request)
+    except DomainError as exc:
+        return error_page(request, exc)
+    return await run_form_action(request, user, action, back=back, view=view)
+
+
+@router.get("/account")
+async def account(request: Request) -> Response:
+    user = await page_user(request)
+    if user is None:
+        return RedirectResponse(LOGIN_URL, status_code=303)
+    return await account_view(request, user)
+
+
+@router.post("/account/role")
+async def switch_role(request: Request) -> Response:
+    async def run(user: User, form: dict[str, str]) -> str:
+        role = form.get("role", "")
+        await container_of(request).bus.execute(
+            SwitchRole(user_id=user.id, role=role), actor=actor_of(request, user)
+        )
+        _ = gettext_for(request)
+        return _("You are now a streamer.") if role == "streamer" else _("You are now a viewer.")
+
+    return await _act(request, run, back="/account", view=account_view)
+
+
+@router.post("/account/spotify-app")
+async def set_spotify_app(request: Request) -> Response:
+    async def run(user: User, form: dict[str, str]) -> str:
+        client_id = form.get("client_id", "").strip()
+        if not client_id:
+            raise fail(ValidationFailed, N_("Enter the client ID of your Spotify app."))
+        await container_of(request).bus.execute(
+            SetSpotifyApp(
+                user_id=user.id,
+                client_id=client_id,
+                client_secret=form.get("client_secret", "").strip(),
+            ),
+            actor=actor_of(request, user),
+        )
+        _ = gettext_for(request)
+        return _("Your Spotify app is saved. Reconnect Spotify to use it.")
+
+    return await _act(request, run, back="/account", view=account_view)
+
+
+@router.post("/account/spotify-app/remove")
+async def remove_spotify_app(request: Request) -> Response:
+    async def run(user: User, form: dict[str, str]) -> str:
+        await container_of(request).bus.execute(
+            SetSpotifyApp(user_id=user.id, client_id="", client_secret=""),
+            actor=actor_of(request, user),
+        )
+        _ = gettext_for(request)
+        return _("Your Spotify app is removed; the instance's app is used.")
+
+    return await _act(request, run, back="/account", view=account_view)
+
+
+@router.post("/account/tokens")
+async def create_token(request: Request) -> Response:
+    """The new token is shown in this response only: it is stored hashed."""
+    try:
+        user = await signed_in(request)
+        form = await checked_form(request)
+        name = " ".join(form.get("name", "").split())
+        if not name or len(name) > TOKEN_NAME_MAX:
+            raise fail(ValidationFailed, N_("Give the token a name of 1 to 100 characters."))
+        token: str = await container_of(request).bus.execute(
+            CreateApiToken(user_id=user.id, name=name), actor=actor_of(request, user)
+        )
+    except DomainError as exc:
+        current = await page_user(request)
+        if current is None:
+            return error_page(request, exc)
+        message = translate_error(request, exc)
+        return await account_view(request, current, status=exc.status_code, errors=[message])
+    return await account_view(request, user, status=201, new_token=token)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+async def revoke_token(request: Request, token_id: int) -> Response:
+    async def run(user: User, form: dict[str, str]) -> str:
+        await container_of(request).bus.execute(
+            RevokeApiToken(user_id=user.id, token_id=token_id), actor=actor_of(request, user)
+        )
+        _ = gettext_for(request)
+        return _("The token is revoked.")
+
+    return await _act(request, run, back="/account", view=account_view)
+
+
+@router.get("/account/export")
+async def export(request: Request) -> Response:
+    user = await page_user(request)
+    if user is None:
+        return RedirectResponse(LOGIN_URL, status_code=303)
+    c = container_of(request)
+    async with c.db.session() as s:
+        data: dict[str, Any] | None = await queries.export(s, c.store, user.id)
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="premiere-ecoute-{user.login}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/account/delete")
+async def delete_account(request: Request) -> Response:
+    try:
+        user = await signed_in(request)
+    except DomainError as exc:
+        return error_page(request, exc)
+    try:
+        form = await checked_form(request)
+        await container_of(request).bus.execute(
+            DeleteAccount(
+                actor_id=int(request.session.get(IMPERSONATOR_KEY) or user.id),
+                user_id=user.id,
+                confirm_login=form.get("confirm_login", ""),
+            ),
+            actor=actor_of(request, user),
+        )
+    except DomainError as exc:
+        message = translate_error(request, exc)
+        return await account_view(request, user, status=exc.status_code, errors=[message])
+    admin_id = request.session.get(IMPERSONATOR_KEY)
+    request.session.clear()
+    _ = gettext_for(request)
+    if admin_id:
+        # An admin who deleted the account they were viewing goes back to their own.
+        request.session["user_id"] = int(admin_id)
+        flash(request, "success", _("The account is deleted."))
+        return RedirectResponse("/admin/users", status_code=303)
+    flash(request, "success", _("Your account and its data are deleted."))
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/account/follows")
+async def follows(request: Request) -> Response:
+    user = await page_user(request)
+    if user is None:
+        return RedirectResponse(LOGIN_URL, status_code=303)
+    return await follows_view(request, user)
+
+
+@router.post("/account/follows")
+async def follow(request: Request) -> Response:
+    async def run(user: User, form: dict[str, str]) -> str:
+        streamer: User = await container_of(request).bus.execute(
+            FollowStreamer(user_id=user.id, streamer_login=form.get("login", "")),
+            actor=actor_of(request, user),
+        )
+        _ = gettext_for(request)
+        return _("You now follow %(login)s.") % {"login": streamer.login}
+
+    return await _act(request, run, back="/account/follows", view=follows_view)
+
+
+@router.post("/account/follows/{streamer_id}/unfollow")
+async def unfollow(request: Request, streamer_id: int) -> Response:
+    async def run(user: User, form: dict[str, str]) -> str:
+        await container_of(request).bus.execute(
+            UnfollowStreamer(user_id=user.id, streamer_id=streamer_id),
+            actor=actor_of(request, user),
+        )
+        _ = gettext_for(request)
+        return _("You no longer follow this streamer.")
+
+    return await _act(request, run, back="/account/follows", view=follows_view)

@@ -1,0 +1,235 @@
+"""HTML pages: home, public live page, OBS overlay, legal pages, changelog; locale choice."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from premiere_ecoute.accounts.queries import user_by_login
+from premiere_ecoute.core.errors import NotFound
+from premiere_ecoute.sessions.queries import active_session_of
+from premiere_ecoute.sessions.scores import Scale
+from premiere_ecoute.web.auth import page_user
+from premiere_ecoute.web.deps import container_of
+from premiere_ecoute.web.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES, Templating, negotiate_locale
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from premiere_ecoute.bootstrap import Container
+
+router = APIRouter(include_in_schema=False)
+LEGAL_PAGES = ("privacy", "terms", "cookies", "contact")
+CHANGELOG = [
+    {
+        "version": "0.1.0",
+        "date": None,
+        "changes": [
+            "Listening sessions with chat, poll and web votes",
+            "Live scores on the control page, the public page and the OBS overlay",
+            "Reports with per-track distributions",
+        ],
+    },
+]
+
+
+def install(app: FastAPI, c: Container) -> None:
+    from premiere_ecoute.web.app import WEB_DIR
+    from premiere_ecoute.web.live import LiveHub
+    from premiere_ecoute.web.streams import snapshot
+
+    templating = Templating(WEB_DIR / "templates", WEB_DIR / "locale")
+    app.state.templating = templating
+
+    async def load(topic: str) -> dict[str, Any]:
+        return await snapshot(c, topic)
+
+    hub = LiveHub(c, load)
+
+    async def presence(topic: str) -> None:
+        # The control page follows session:<id>; an overlay follows streamer:<user id>.
+        kind, _, ident = topic.partition(":")
+        if kind != "streamer":
+            return
+        from sqlalchemy import select
+
+        from premiere_ecoute.sessions.models import ListeningSession
+
+        async with c.db.session() as s:
+            active = await s.scalar(
+                select(ListeningSession.id).where(
+                    ListeningSession.user_id == int(ident), ListeningSession.status == "active"
+                )
+            )
+        if active is not None:
+            await c.broker.publish(f"session:{active}", {"presence": True})
+
+    hub.on_presence = presence
+    app.state.live = hub
+    c.services["live"] = hub
+
+    from premiere_ecoute.web.routes.forms import csrf_token
+
+    async def render_error(request: Request, status: int, message: str) -> Response:
+        locale = _locale(request)
+        try:
+            user = await page_user(request)
+        except Exception:  # the error page must render even when the database is down
+            user = None
+        html = templating.render(
+            "error.html",
+            {
+                "status_code": status,
+                "message": message,
+                "user": user,
+                "request_path": request.url.path,
+                # The layout's forms (log out) post with it, on error pages too.
+                "csrf_token": csrf_token(request) if "session" in request.scope else None,
+            },
+            locale,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    app.state.render_error = render_error
+
+
+def _locale(request: Request) -> str:
+    return negotiate_locale(
+        request.query_params.get("locale"),
+        request.cookies.get(LOCALE_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+async def render(request: Request, name: str, **context: Any) -> HTMLResponse:
+    locale = _locale(request)
+    from premiere_ecoute.web.routes.forms import IMPERSONATOR_LOGIN_KEY, csrf_token
+
+    context.setdefault("user", await page_user(request))
+    context.setdefault("request_path", request.url.path)
+    context.setdefault("impersonating", request.session.get(IMPERSONATOR_LOGIN_KEY))
+    context.setdefault("csrf_token", csrf_token(request))
+    html = request.app.state.templating.render(name, context, locale)
+    response = HTMLResponse(html)
+    chosen = request.query_params.get("locale")
+    if chosen in SUPPORTED_LOCALES:
+        response.set_cookie(LOCALE_COOKIE, chosen, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.get("/")
+async def home(request: Request) -> HTMLResponse:
+    user = await page_user(request)
+    if user is None:
+        return await render(request, "home.html", user=None)
+    from premiere_ecoute.accounts.account_queries import live_followed
+    from premiere_ecoute.sessions.queries import dashboard
+
+    async with container_of(request).db.session() as s:
+        mine = await dashboard(s, user.id)
+        live = await live_followed(s, user.id)
+    return await render(request, "home.html", user=user, live_streamers=live, **mine)
+
+
+@router.get("/live/{login}")
+async def live(request: Request, login: str) -> HTMLResponse:
+    async with container_of(request).db.session() as s:
+        streamer = await user_by_login(s, login)
+    if streamer is None:
+        raise NotFound(f"no streamer named {login[:40]!r}")
+    user = await page_user(request)
+    async with container_of(request).db.session() as s:
+        active = await active_session_of(s, streamer.id)
+    options = list(Scale.from_json(active.scale).options) if active else []
+    return await render(
+        request,
+        "live.html",
+        user=user,
+        streamer_login=streamer.login,
+        stream_url=f"/live/{streamer.login}/stream",
+        can_vote=user is not None,
+        vote_url=f"/live/{streamer.login}/vote",
+        options=options,
+    )
+
+
+@router.post("/live/{login}/vote")
+async def live_vote(request: Request, login: str) -> HTMLResponse:
+    """A logged-in viewer's rating from the public page (SPEC §4.4): the same rules as chat
+    (window, stream delay, latest rating wins), the server time as the send time."""
+    from premiere_ecoute.core.errors import DomainError, Forbidden, InvalidState, Unauthorized
+    from premiere_ecoute.sessions.commands import CastVote
+    from premiere_ecoute.web.routes.forms import actor_of, translate_error
+    from premiere_ecoute.web.routes.session_forms import csrf_ok
+
+    c = container_of(request)
+    _ = request.app.state.templating.gettext(_locale(request))
+    form = await request.form()
+    value = form.get("value")
+    try:
+        user = await page_user(request)
+        if user is None:
+            raise Unauthorized(_("Log in with Twitch to vote from this page."))
+        if not csrf_ok(request, form):
+            raise Forbidden(_("This form has expired. Reload the page and try again."))
+        async with c.db.session() as s:
+            streamer = await user_by_login(s, login)
+            active = await active_session_of(s, streamer.id) if streamer else None
+        if active is None:
+            raise InvalidState(_("No session is running right now."))
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidState(_("Choose a rating."))
+        outcome = await c.bus.execute(
+            CastVote(session_id=active.id, actor_id=user.id, value=value, source="web"),
+            actor=actor_of(request, user),
+        )
+    except DomainError as exc:
+        message = escape(translate_error(request, exc))
+        return HTMLResponse(
+            f'<span class="vote-error">{message}</span>', status_code=exc.status_code
+        )
+    accepted = escape(outcome.accepted[0].value)
+    return HTMLResponse(f'<span class="vote-ok">{escape(_("Your rating:"))} {accepted}</span>')
+
+
+@router.get("/overlay/{login}")
+async def overlay(
+    request: Request,
+    login: str,
+    mode: str = "full",
+    theme: str = "dark",
+    scale: str = "1",
+    idle: str = "",
+) -> HTMLResponse:
+    async with container_of(request).db.session() as s:
+        streamer = await user_by_login(s, login)
+    if streamer is None:
+        raise NotFound(f"no streamer named {login[:40]!r}")
+    html = request.app.state.templating.render(
+        "overlay.html",
+        {
+            "login": streamer.login,
+            "stream_url": f"/overlay/{streamer.login}/stream",
+            "mode": mode,
+            "theme": theme,
+            "scale": scale,
+            "idle_text": idle,
+        },
+        _locale(request),
+    )
+    return HTMLResponse(html)
+
+
+@router.get("/legal/{page}")
+async def legal(request: Request, page: str) -> HTMLResponse:
+    if page not in LEGAL_PAGES:
+        raise NotFound("no such page")
+    return await render(request, "legal.html", page=page)
+
+
+@router.get("/changelog")
+async def changelog(request: Request) -> HTMLResponse:
+    return await render(request, "changelog.html", entries=CHANGELOG)

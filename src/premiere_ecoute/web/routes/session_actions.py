@@ -1,0 +1,106 @@
+"""Commands of the control page: htmx POSTs that run the same bus commands as the JSON API and
+answer with a short HTML fragment (4xx with the domain's message when a command is refused).
+A plain form POST (no JavaScript) is redirected back to the control page on success.
+Player actions (pause, resume, device) go to ``session_player``: they are not bus commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from premiere_ecoute.accounts.models import User
+from premiere_ecoute.core.errors import DomainError, NotFound, ValidationFailed
+from premiere_ecoute.core.messages import Command
+from premiere_ecoute.sessions import commands as cmd
+from premiere_ecoute.web.auth import page_user
+from premiere_ecoute.web.deps import container_of
+from premiere_ecoute.web.routes.forms import actor_of
+from premiere_ecoute.web.routes.session_forms import (
+    csrf_ok,
+    gettext_for,
+    refusal,
+    render_fragment,
+    see_other,
+    session_access,
+)
+from premiere_ecoute.web.routes.session_player import PLAYER_ACTIONS, run_player_action
+
+router = APIRouter(include_in_schema=False)
+ACTIONS = ("start", "stop", "next", "previous", "play", "open", "close", "rate")
+
+
+def _position(form: Mapping[str, Any], _: Callable[[str], str]) -> int:
+    raw = str(form.get("position") or "").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValidationFailed(_("Choose a track number from the list."))
+    return int(raw)
+
+
+def build_command(
+    action: str, session_id: int, user: User, form: Mapping[str, Any], _: Callable[[str], str]
+) -> tuple[Command, str]:
+    """The bus command of an action and the message shown when it succeeds."""
+    sid, uid = session_id, user.id
+    if action == "start":
+        device = str(form.get("device_id") or "").strip() or None
+        start = cmd.StartSession(session_id=sid, actor_id=uid, device_id=device)
+        return start, _("The session has started.")
+    if action == "stop":
+        stop = cmd.StopSession(session_id=sid, actor_id=uid)
+        return stop, _("The session is over. The report is ready.")
+    if action == "next":
+        return cmd.ChangeTrack(session_id=sid, actor_id=uid, direction="next"), _("Next track.")
+    if action == "previous":
+        back = cmd.ChangeTrack(session_id=sid, actor_id=uid, direction="previous")
+        return back, _("Previous track.")
+    if action == "play":
+        position = _position(form, _)
+        to = cmd.ChangeTrack(session_id=sid, actor_id=uid, direction="to", position=position)
+        return to, _("Track changed.")
+    if action in ("open", "close"):
+        opened = action == "open"
+        message = _("Votes are open.") if opened else _("Votes are closed.")
+        return cmd.SetVoteWindow(session_id=sid, actor_id=uid, open=opened), message
+    if action == "rate":
+        value = str(form.get("value") or "").strip()
+        if not value:
+            raise ValidationFailed(_("Choose a rating."))
+        vote = cmd.CastVote(session_id=sid, actor_id=uid, value=value, source="web")
+        return vote, _("Your rating is recorded.")
+    raise NotFound(_("Unknown action."))
+
+
+@router.post("/sessions/{session_id:int}/actions/{action}")
+async def session_action(request: Request, session_id: int, action: str) -> Response:
+    _ = gettext_for(request)
+    form = await request.form()
+    htmx = bool(request.headers.get("hx-request"))
+
+    def answer(status: int, message: str) -> Response:
+        return render_fragment(
+            request, "_session_feedback.html", status, ok=status < 400, message=message
+        )
+
+    user = await page_user(request)
+    if user is None:
+        return answer(401, _("Please log in."))
+    if not csrf_ok(request, form):
+        return answer(403, _("This form has expired: reload the page and try again."))
+    try:
+        if action in PLAYER_ACTIONS:
+            message = await run_player_action(request, session_id, action, user, form)
+        elif action in ACTIONS:
+            await session_access(request, session_id)
+            command, message = build_command(action, session_id, user, form, _)
+            await container_of(request).bus.execute(command, actor=actor_of(request, user))
+        else:
+            raise NotFound(_("Unknown action."))
+    except DomainError as exc:
+        # Known refusals (Spotify's among them) are in the catalogs; others pass unchanged.
+        return answer(refusal(exc), _(exc.message) if exc.message else exc.message)
+    if not htmx:
+        return see_other(f"/sessions/{session_id}")
+    return answer(200, message)

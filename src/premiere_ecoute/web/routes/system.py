@@ -1,0 +1,41 @@
+"""Operational endpoints: /health (alive), /ready (dependencies), /metrics (Prometheus)."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from premiere_ecoute.core.errors import Unauthorized
+from premiere_ecoute.web.deps import container_of
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/ready")
+async def ready(request: Request) -> Response:
+    from premiere_ecoute.system import readiness
+
+    report = await readiness(container_of(request))
+    return JSONResponse(report, status_code=200 if report["ready"] else 503)
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    c = container_of(request)
+    token = c.settings.metrics_token
+    if token:
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise Unauthorized("A valid metrics bearer token is required.")
+    from premiere_ecoute.system import refresh_gauges
+
+    await refresh_gauges(c)
+    return Response(generate_latest(c.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,187 @@
+/*
+ * Live pages (public page, control page, OBS overlay): renders session state pushed over SSE.
+ *
+ * Any element with both `data-live` and `sse-connect="<url>"` (htmx-ext-sse opens the stream and
+ * reconnects with backoff) receives two event types, each carrying JSON:
+ *   "snapshot"  the full state, sent when a stream (re)connects;
+ *   "update"    a partial state: each top-level key it carries replaces the stored one.
+ *
+ * State contract (every key optional; null shows as "–"):
+ * {
+ *   "active": true,                          // false: no session -> idle view
+ *   "status": "active",                      // "preparing" | "active" | "stopped"
+ *   "votes_open": true,
+ *   "scale":   {"kind": "numeric", "options": ["0", "1", ..., "10"]},
+ *   "album":   {"name": "...", "artist": "...", "cover_url": "https://..."},
+ *   "track":   {"number": 3, "total": 12, "name": "...", "progress_ms": 61000,
+ *               "duration_ms": 210000, "is_playing": true, "viewer_score": 7.25,
+ *               "streamer_score": 8, "votes": 41, "distribution": {"0": 0, ..., "10": 3}},
+ *   "session": {"viewer_score": 7.1, "streamer_score": 7.8, "votes": 320, "voters": 58},
+ *   "overlays": 2
+ * }
+ *
+ * Bindings inside the live element:
+ *   data-field="track.name"            text content (data-format="score" | "count" for numbers)
+ *   data-field-src="album.cover_url"   image source; hidden while empty
+ *   data-progress="track"              width from progress_ms / duration_ms, ticking while playing
+ *   data-distribution="track.distribution"  one bar per option
+ *   data-vote-options                  vote buttons rebuilt from scale.options (data-vote-url)
+ * Classes on the live element: is-loading, is-idle / is-active, votes-open / votes-closed,
+ * is-connected / is-disconnected (CSS shows .when-* children accordingly).
+ */
+(function () {
+  "use strict";
+
+  var EMPTY = "\u2013";
+  var lang = document.documentElement.lang || "en";
+  var scoreFormat = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  var countFormat = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
+  var states = new WeakMap();
+  var wiredSources = new WeakSet();
+
+  function lookup(state, path) {
+    return path.split(".").reduce(function (value, key) {
+      return value === null || value === undefined ? undefined : value[key];
+    }, state);
+  }
+
+  function formatValue(value, format) {
+    if (value === null || value === undefined || value === "") return EMPTY;
+    if (typeof value === "number") {
+      if (format === "score") return scoreFormat.format(value);
+      if (format === "count") return countFormat.format(value);
+    }
+    return String(value);
+  }
+
+  function renderDistribution(container, distribution, options) {
+    var keys = options && options.length ? options : Object.keys(distribution || {});
+    var counts = keys.map(function (key) { return (distribution && distribution[key]) || 0; });
+    var max = Math.max.apply(null, counts.concat([1]));
+    var rows = keys.map(function (key, index) {
+      var row = document.createElement("div");
+      row.className = "bar";
+      var fill = document.createElement("span");
+      fill.className = "bar-fill";
+      fill.style.setProperty("--bar", String(counts[index] / max));
+      var label = document.createElement("span");
+      label.className = "bar-label";
+      label.textContent = key;
+      var count = document.createElement("span");
+      count.className = "bar-count";
+      count.textContent = countFormat.format(counts[index]);
+      row.append(fill, label, count);
+      return row;
+    });
+    container.replaceChildren.apply(container, rows);
+  }
+
+  function renderVoteButtons(container, options) {
+    var current = Array.prototype.map.call(container.querySelectorAll("button"), function (b) {
+      return b.textContent;
+    });
+    if (!options || current.join("\u0000") === options.join("\u0000")) return;
+    var url = container.getAttribute("data-vote-url");
+    var buttons = options.map(function (option) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "vote-button";
+      button.textContent = option;
+      button.setAttribute("hx-post", url);
+      button.setAttribute("hx-vals", JSON.stringify({ value: option }));
+      button.setAttribute("hx-target", "#vote-feedback");
+      button.setAttribute("hx-swap", "innerHTML");
+      return button;
+    });
+    container.replaceChildren.apply(container, buttons);
+    if (window.htmx) window.htmx.process(container);
+  }
+
+  function progressRatio(track) {
+    if (!track || !track.duration_ms) return 0;
+    var elapsed = track.progress_ms || 0;
+    if (track.is_playing && track.received_at) elapsed += Date.now() - track.received_at;
+    return Math.max(0, Math.min(1, elapsed / track.duration_ms));
+  }
+
+  function render(root) {
+    var state = states.get(root) || {};
+    var active = state.active === true;
+    var classes = root.classList;
+    classes.remove("is-loading");
+    classes.toggle("is-active", active);
+    classes.toggle("is-idle", !active);
+    classes.toggle("votes-open", active && state.votes_open === true);
+    classes.toggle("votes-closed", active && state.votes_open !== true);
+
+    root.querySelectorAll("[data-field]").forEach(function (el) {
+      var value = lookup(state, el.getAttribute("data-field"));
+      el.textContent = formatValue(value, el.getAttribute("data-format"));
+    });
+    root.querySelectorAll("[data-field-src]").forEach(function (el) {
+      var src = lookup(state, el.getAttribute("data-field-src"));
+      if (src) {
+        if (el.getAttribute("src") !== src) el.setAttribute("src", src);
+        el.hidden = false;
+      } else {
+        el.hidden = true;
+      }
+    });
+    root.querySelectorAll("[data-distribution]").forEach(function (el) {
+      var options = lookup(state, "scale.options");
+      renderDistribution(el, lookup(state, el.getAttribute("data-distribution")), options);
+    });
+    root.querySelectorAll("[data-vote-options]").forEach(function (el) {
+      renderVoteButtons(el, lookup(state, "scale.options"));
+    });
+    renderProgress(root);
+  }
+
+  function renderProgress(root) {
+    var state = states.get(root) || {};
+    root.querySelectorAll("[data-progress]").forEach(function (el) {
+      var ratio = progressRatio(lookup(state, el.getAttribute("data-progress")));
+      el.style.width = (ratio * 100).toFixed(2) + "%";
+    });
+  }
+
+  function receive(root, kind, event) {
+    var payload;
+    try {
+      payload = JSON.parse(event.data);
+    } catch (error) {
+      console.warn("premiere-ecoute: ignored a malformed " + kind + " event", error);
+      return;
+    }
+    if (payload.track) payload.track.received_at = Date.now();
+    var state = kind === "snapshot" ? payload : Object.assign({}, states.get(root) || {}, payload);
+    states.set(root, state);
+    render(root);
+  }
+
+  // htmx-ext-sse creates a new EventSource on every reconnect and announces it with sseOpen.
+  document.addEventListener("htmx:sseOpen", function (event) {
+    var root = event.target.closest("[data-live]");
+    var source = event.detail && event.detail.source;
+    if (!root) return;
+    root.classList.add("is-connected");
+    root.classList.remove("is-disconnected");
+    // The browser's own reconnect reuses the EventSource and fires sseOpen again: wire it once.
+    if (!source || wiredSources.has(source)) return;
+    wiredSources.add(source);
+    source.addEventListener("snapshot", function (e) { receive(root, "snapshot", e); });
+    source.addEventListener("update", function (e) { receive(root, "update", e); });
+  });
+
+  document.addEventListener("htmx:sseError", function (event) {
+    var root = event.target.closest && event.target.closest("[data-live]");
+    if (!root) return;
+    root.classList.remove("is-connected");
+    root.classList.add("is-disconnected");
+  });
+
+  // Track progress moves between server updates without a message per second.
+  window.setInterval(function () {
+    document.querySelectorAll("[data-live].is-active").forEach(renderProgress);
+  }, 1000);
+})();

@@ -1,0 +1,267 @@
+/*
+ * Control page of a session (/sessions/{id}) and the prepare form (/sessions/new).
+ *
+ * app.js renders the shared bindings (data-field, data-distribution...) of the snapshots that
+ * `/sessions/{id}/stream` sends; this file adds what only the control page shows:
+ *   - status classes on [data-control]: status-preparing | status-active | status-stopped
+ *     (CSS shows .only-preparing / .only-active / .only-stopped children accordingly);
+ *   - the track list: each <tr data-track-row="<track id>"> gets its cells
+ *     [data-cell="viewer_score|streamer_score|votes"] and its [data-hist] bars from
+ *     snapshot.report.tracks, and the class is-current for snapshot.detail.current_track;
+ *   - the notice banner [data-control-notice] from snapshot.notice;
+ *   - the streamer's current rating highlighted among the [data-rate] buttons;
+ *   - the Spotify player ([data-player]): classes player-playing | player-paused on the root
+ *     from snapshot.track.is_playing (neither while unknown), elapsed and total time in
+ *     [data-player-elapsed] / [data-player-duration], ticking while playing (app.js moves
+ *     the [data-progress] bar);
+ *   - the feed of the latest votes ([data-vote-feed], snapshot.latest_votes, newest first),
+ *     labels taken from its data-labels; items not seen before get the class is-new;
+ *   - the overlay URL builder ([data-overlay-builder], [data-overlay-url], [data-copy]) and
+ *     its preview ([data-overlay-preview], shown on demand by [data-preview-toggle]).
+ * Refused commands answer 4xx/5xx with an HTML message: they are swapped in like successes.
+ */
+(function () {
+  "use strict";
+
+  var EMPTY = "\u2013";
+  var lang = document.documentElement.lang || "en";
+  var scoreFormat = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  var countFormat = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
+  var timeFormat = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  var states = new WeakMap();
+  var wired = new WeakSet();
+
+  function score(value) {
+    if (value === null || value === undefined) return EMPTY;
+    return typeof value === "number" ? scoreFormat.format(value) : String(value);
+  }
+
+  function setText(el, text) {
+    if (el && el.textContent !== text) el.textContent = text;
+  }
+
+  function renderHistogram(container, distribution, options) {
+    if (!container) return;
+    var counts = options.map(function (o) { return (distribution && distribution[o]) || 0; });
+    var top = Math.max.apply(null, counts.concat([1]));
+    options.forEach(function (option, index) {
+      var bar = container.querySelector('[data-option="' + CSS.escape(option) + '"] .bar-fill');
+      if (bar) bar.style.setProperty("--bar", String(counts[index] / top));
+      var holder = bar && bar.parentElement;
+      if (holder) holder.title = option + ": " + counts[index];
+    });
+  }
+
+  function renderTracks(root, state) {
+    var report = state.report;
+    if (!report || !report.tracks) return;
+    var options = (report.scale && report.scale.options) || [];
+    var current = state.detail && state.detail.current_track;
+    var currentId = state.status === "active" && current ? String(current.track_id) : null;
+    report.tracks.forEach(function (track) {
+      var row = root.querySelector('[data-track-row="' + track.track_id + '"]');
+      if (!row) return;
+      setText(row.querySelector('[data-cell="viewer_score"]'), score(track.viewer_score));
+      setText(row.querySelector('[data-cell="streamer_score"]'), score(track.streamer_score));
+      setText(row.querySelector('[data-cell="votes"]'), countFormat.format(track.votes || 0));
+      renderHistogram(row.querySelector("[data-hist]"), track.distribution, options);
+      row.classList.toggle("is-current", String(track.track_id) === currentId);
+    });
+  }
+
+  function clock(ms) {
+    if (ms === null || ms === undefined || isNaN(ms)) return EMPTY;
+    var seconds = Math.max(0, Math.floor(ms / 1000));
+    var minutes = Math.floor(seconds / 60);
+    var rest = seconds % 60;
+    return minutes + ":" + (rest < 10 ? "0" : "") + rest;
+  }
+
+  function elapsedMs(track) {
+    if (!track || track.progress_ms === null || track.progress_ms === undefined) return null;
+    var elapsed = track.progress_ms;
+    if (track.is_playing && track.received_at) elapsed += Date.now() - track.received_at;
+    return track.duration_ms ? Math.min(elapsed, track.duration_ms) : elapsed;
+  }
+
+  function renderPlayer(root) {
+    var state = states.get(root) || {};
+    var track = state.track;
+    var playing = track ? track.is_playing : null;
+    root.classList.toggle("player-playing", playing === true);
+    root.classList.toggle("player-paused", playing === false);
+    setText(root.querySelector("[data-player-elapsed]"), clock(elapsedMs(track)));
+    setText(root.querySelector("[data-player-duration]"), clock(track ? track.duration_ms : null));
+  }
+
+  function feedLabels(list) {
+    try {
+      return JSON.parse(list.getAttribute("data-labels") || "{}");
+    } catch (error) {
+      return {};
+    }
+  }
+
+  function feedItem(vote, labels) {
+    var item = document.createElement("li");
+    item.className = "vote-feed-item" + (vote.is_streamer ? " is-streamer" : "");
+    item.setAttribute("data-vote-id", String(vote.id));
+    function part(parent, tag, className, text) {
+      var el = document.createElement(tag);
+      el.className = className;
+      el.textContent = text;
+      parent.appendChild(el);
+      return el;
+    }
+    var who = vote.is_streamer
+      ? labels.streamer || "streamer"
+      : (labels.viewer || "viewer {id}").replace("{id}", vote.masked_id || "");
+    part(item, "span", "feed-who", who);
+    part(item, "strong", "feed-value", String(vote.value));
+    var meta = part(item, "span", "muted feed-meta", "");
+    part(meta, "span", "feed-track", "#" + (vote.track_number || "?") + " " + (vote.track_name || ""));
+    part(meta, "span", "badge feed-source", (labels.sources || {})[vote.source] || vote.source);
+    var when = part(meta, "time", "feed-time", "");
+    if (vote.sent_at) {
+      when.setAttribute("datetime", vote.sent_at);
+      var date = new Date(vote.sent_at);
+      when.textContent = isNaN(date) ? "" : timeFormat.format(date);
+    }
+    return item;
+  }
+
+  function renderFeed(root, state) {
+    var list = root.querySelector("[data-vote-feed]");
+    if (!list || !Array.isArray(state.latest_votes)) return;
+    var votes = state.latest_votes;
+    var ids = votes.map(function (v) { return String(v.id) + "@" + v.sent_at; });
+    if (list.getAttribute("data-rendered") === ids.join(",")) return;
+    var seen = {};
+    list.querySelectorAll("[data-vote-id]").forEach(function (el) {
+      seen[el.getAttribute("data-vote-id") + "@" + (el.querySelector("time") || el).getAttribute("datetime")] = true;
+    });
+    var first = !list.hasAttribute("data-rendered");
+    var labels = feedLabels(list);
+    var items = votes.map(function (vote, index) {
+      var item = feedItem(vote, labels);
+      if (!first && !seen[ids[index]]) item.classList.add("is-new");
+      return item;
+    });
+    list.replaceChildren.apply(list, items);
+    list.setAttribute("data-rendered", ids.join(","));
+    var empty = root.querySelector("[data-vote-feed-empty]");
+    if (empty) empty.hidden = votes.length > 0;
+  }
+
+  function render(root) {
+    var state = states.get(root) || {};
+    ["preparing", "active", "stopped"].forEach(function (status) {
+      root.classList.toggle("status-" + status, state.status === status);
+    });
+    var notice = root.querySelector("[data-control-notice]");
+    if (notice) {
+      setText(notice, state.notice || "");
+      notice.hidden = !state.notice;
+    }
+    renderTracks(root, state);
+    renderPlayer(root);
+    renderFeed(root, state);
+    var mine = state.track ? state.track.streamer_score : null;
+    root.querySelectorAll("[data-rate]").forEach(function (button) {
+      var chosen = mine !== null && mine !== undefined && String(mine) === button.getAttribute("data-rate");
+      button.classList.toggle("is-chosen", chosen);
+      button.setAttribute("aria-pressed", chosen ? "true" : "false");
+    });
+  }
+
+  function receive(root, kind, event) {
+    var payload;
+    try {
+      payload = JSON.parse(event.data);
+    } catch (error) {
+      return; // app.js reports malformed events
+    }
+    if (payload.track) payload.track.received_at = Date.now();
+    var state = kind === "snapshot" ? payload : Object.assign({}, states.get(root) || {}, payload);
+    states.set(root, state);
+    render(root);
+  }
+
+  document.addEventListener("htmx:sseOpen", function (event) {
+    var root = event.target.closest && event.target.closest("[data-control]");
+    var source = event.detail && event.detail.source;
+    if (!root || !source || wired.has(source)) return;
+    wired.add(source);
+    source.addEventListener("snapshot", function (e) { receive(root, "snapshot", e); });
+    source.addEventListener("update", function (e) { receive(root, "update", e); });
+  });
+
+  // A refused command carries its reason in a 4xx/5xx HTML fragment: show it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr && event.detail.xhr.status;
+    if (status >= 400 && event.detail.xhr.responseText) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  function overlayUrl(builder) {
+    var params = new URLSearchParams();
+    builder.querySelectorAll("[data-overlay-param]").forEach(function (field) {
+      // An empty idle text means the overlay shows nothing between sessions: leave it out.
+      if (field.value !== "") params.set(field.getAttribute("data-overlay-param"), field.value);
+    });
+    return builder.getAttribute("data-overlay-base") + "?" + params.toString();
+  }
+
+  function wireOverlayBuilder(builder) {
+    var card = builder.closest(".card") || document;
+    var output = card.querySelector("[data-overlay-url]");
+    var preview = card.querySelector("[data-overlay-preview]");
+    var copy = card.querySelector("[data-copy]");
+    var toggle = card.querySelector("[data-preview-toggle]");
+    function previewSrc() {
+      var url = new URL(overlayUrl(builder));
+      return url.pathname + url.search;
+    }
+    function update() {
+      if (output) output.value = overlayUrl(builder);
+      // The preview is an overlay too: it is loaded only on demand, so that the count of
+      // connected overlays tells the streamer about OBS, not about this page.
+      if (preview && !preview.hidden) preview.src = previewSrc();
+    }
+    builder.addEventListener("change", update);
+    builder.addEventListener("input", update);
+    if (toggle && preview) {
+      toggle.addEventListener("click", function () {
+        var show = preview.hidden;
+        preview.hidden = !show;
+        preview.src = show ? previewSrc() : "about:blank";
+        toggle.setAttribute("aria-expanded", String(show));
+      });
+    }
+    if (copy && output) {
+      copy.addEventListener("click", function () {
+        output.select();
+        var done = function () { copy.classList.add("is-copied"); };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(output.value).then(done, function () { document.execCommand("copy"); done(); });
+        } else {
+          document.execCommand("copy");
+          done();
+        }
+      });
+    }
+  }
+
+  function init() {
+    document.querySelectorAll("[data-overlay-builder]").forEach(wireOverlayBuilder);
+    // The elapsed time moves between snapshots, like app.js's progress bar.
+    window.setInterval(function () {
+      document.querySelectorAll("[data-control].player-playing").forEach(renderPlayer);
+    }, 1000);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
