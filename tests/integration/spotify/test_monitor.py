@@ -204,7 +204,7 @@ async def test_monitors_end_promptly_when_the_process_stops(sc: Any, world: Spot
 
     sc.stopping.set()
 
-    _, pending = await asyncio.wait(tasks, timeout=1.0)
+    _, pending = await asyncio.wait(tasks, timeout=3.0)
     assert not pending
     assert await _monitor_locks(sc) == 0
 
