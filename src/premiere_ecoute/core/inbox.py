@@ -103,14 +103,24 @@ class Inbox:
     async def mark_done(
         self, session: AsyncSession, ids: Sequence[int], errors: dict[int, str] | None = None
     ) -> None:
+        """Mark processed. A processed message keeps only what deduplication needs (source
+        and id): its payload, a viewer's chat message, is cleared, unless processing failed
+        and an operator may need it (those rows go with the weekly pruning)."""
         if not ids:
             return
-        await session.execute(
-            update(InboxRow).where(InboxRow.id.in_(list(ids))).values(processed_at=func.now())
-        )
-        for row_id, err in (errors or {}).items():
+        errors = errors or {}
+        cleared = [row_id for row_id in ids if row_id not in errors]
+        if cleared:
             await session.execute(
-                update(InboxRow).where(InboxRow.id == row_id).values(error=err[:500])
+                update(InboxRow)
+                .where(InboxRow.id.in_(cleared))
+                .values(processed_at=func.now(), payload={})
+            )
+        for row_id, err in errors.items():
+            await session.execute(
+                update(InboxRow)
+                .where(InboxRow.id == row_id)
+                .values(processed_at=func.now(), error=err[:500])
             )
 
     async def pending_count(self, session: AsyncSession) -> int:

@@ -40,6 +40,25 @@ async def test_claimed_messages_are_not_claimed_again_once_done(container: Any) 
     assert [m.external_id for m in rest] == ["k3", "k4"]
 
 
+async def test_processed_messages_keep_no_payload_unless_they_failed(container: Any) -> None:
+    from sqlalchemy import select
+
+    from premiere_ecoute.core.inbox import InboxRow
+
+    async with container.db.sessionmaker() as s, s.begin():
+        await container.inbox.store(s, [_msg("ok"), _msg("bad"), _msg("later")])
+        batch = await container.inbox.claim(s, 2)
+        await container.inbox.mark_done(s, [m.id for m in batch], {batch[1].id: "unparsable"})
+        redelivered = await container.inbox.store(s, [_msg("ok")])
+    async with container.db.session() as s:
+        rows = {r.external_id: r for r in await s.scalars(select(InboxRow))}
+    assert redelivered == 0  # deduplication needs only (source, id)
+    assert (rows["ok"].payload, rows["ok"].error) == ({}, None)
+    assert (rows["bad"].payload, rows["bad"].error) == ({"n": "bad"}, "unparsable")
+    assert rows["later"].payload == {"n": "later"} and rows["later"].processed_at is None
+    assert rows["ok"].processed_at is not None and rows["bad"].processed_at is not None
+
+
 async def test_concurrent_claims_skip_each_others_rows(container: Any) -> None:
     async with container.db.sessionmaker() as s, s.begin():
         await container.inbox.store(s, [_msg(f"c{i}") for i in range(4)])
