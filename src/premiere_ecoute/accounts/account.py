@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from premiere_ecoute.accounts import events
+from premiere_ecoute.accounts import erasure, events
 from premiere_ecoute.accounts.models import ApiToken, Follow, Role, User
 from premiere_ecoute.core.command_bus import CommandBus
 from premiere_ecoute.core.crypto import Encryptor
@@ -262,7 +262,8 @@ async def _live_session(uow: UnitOfWork, user_id: int) -> bool:
 
 async def delete_account(cmd: DeleteAccount, uow: UnitOfWork) -> str:
     """Removes the user, their tokens, connections, follows (both ways), votes (by Twitch id)
-    and sessions; records ``AccountDeleted``. Returns the deleted login."""
+    and sessions, and makes what the event log and the inbox keep of them anonymous
+    (``erasure``); records ``AccountDeleted``. Returns the deleted login."""
     s = uow.session
     if cmd.actor_id != cmd.user_id:
         await _admin(uow, cmd.actor_id)
@@ -276,6 +277,9 @@ async def delete_account(cmd: DeleteAccount, uow: UnitOfWork) -> str:
     if await _live_session(uow, user.id):
         raise fail(InvalidState, N_("Stop the live listening session before deleting the account."))
     viewer_ids = [f"user:{user.id}", *([user.twitch_user_id] if user.twitch_user_id else [])]
+    aliases = erasure.pseudonyms(viewer_ids)
+    # First, before any session row is locked: this may read much of the log and the inbox.
+    await erasure.anonymise(s, user.id, aliases, user.twitch_user_id)
     rated = list(
         await s.scalars(
             select(ListeningSession.id)
@@ -295,7 +299,11 @@ async def delete_account(cmd: DeleteAccount, uow: UnitOfWork) -> str:
         # Their ratings leave the other streamers' reports too: counters rebuilt from what
         # remains, and the event log says so (a replay gives the same report).
         await erase_viewer_ratings(s, session_id)
-        uow.record(ViewerRatingsErased(session_id=session_id, viewer_ids=tuple(viewer_ids)))
+        uow.record(
+            ViewerRatingsErased(
+                session_id=session_id, viewer_ids=tuple(aliases[v] for v in viewer_ids)
+            )
+        )
     session_ids = list(
         await s.scalars(select(ListeningSession.id).where(ListeningSession.user_id == user.id))
     )
@@ -310,7 +318,7 @@ async def delete_account(cmd: DeleteAccount, uow: UnitOfWork) -> str:
         uow.record(
             SessionDeleted(session_id=session_id, by_user_id=cmd.actor_id, by_admin=by_admin)
         )
-    uow.record(events.AccountDeleted(user_id=user.id, login=user.login))
+    uow.record(events.AccountDeleted(user_id=user.id))
     return user.login
 
 

@@ -44,4 +44,4 @@ class ConnectionLinked(AccountEvent):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class AccountDeleted(AccountEvent):
-    login: str
+    """The login is not kept: the log must not name a deleted person."""

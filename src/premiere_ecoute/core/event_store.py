@@ -29,6 +29,12 @@ class StoredEventRow(Base):
     __table_args__ = (
         UniqueConstraint("stream", "version", name="uq_events_stream_version"),
         Index("ix_events_type_position", "type", "position"),
+        # Finds a deleted viewer's votes to make them anonymous (accounts.erasure).
+        Index(
+            "ix_events_vote_viewer",
+            text("(payload ->> 'viewer_id')"),
+            postgresql_where=text("type = 'VoteAccepted'"),
+        ),
     )
 
     position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

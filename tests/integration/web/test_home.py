@@ -29,3 +29,16 @@ async def test_streamer_dashboard_lists_their_finished_session_with_its_score(
     assert made["album"] in page.text
     assert f'href="/sessions/{made["session_id"]}' in page.text
     assert "No sessions yet" not in page.text
+
+
+async def test_privacy_page_says_what_a_deletion_leaves_in_the_readers_language(
+    container: Any,
+) -> None:
+    async with browser(container, page_app(container)) as client:
+        english = await client.get("/legal/privacy")
+        french = await client.get("/legal/privacy", headers={"accept-language": "fr"})
+        unknown = await client.get("/legal/nothing")
+    assert english.status_code == 200
+    assert "your login and Twitch id are replaced by a random code" in english.text
+    assert "remplacés par un code aléatoire" in french.text
+    assert unknown.status_code == 404
