@@ -9,7 +9,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint, func, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -103,9 +113,9 @@ class Inbox:
     async def mark_done(
         self, session: AsyncSession, ids: Sequence[int], errors: dict[int, str] | None = None
     ) -> None:
-        """Mark processed. A processed message keeps only what deduplication needs (source
-        and id): its payload, a viewer's chat message, is cleared, unless processing failed
-        and an operator may need it (those rows go with the weekly pruning)."""
+        """Mark processed. The text of a processed chat message is dropped (what counts, the
+        vote, is stored elsewhere), unless processing failed and an operator may need it; the
+        rest of the row stays until the weekly pruning, to recognise redeliveries."""
         if not ids:
             return
         errors = errors or {}
@@ -114,7 +124,7 @@ class Inbox:
             await session.execute(
                 update(InboxRow)
                 .where(InboxRow.id.in_(cleared))
-                .values(processed_at=func.now(), payload={})
+                .values(processed_at=func.now(), payload=_WITHOUT_TEXT)
             )
         for row_id, err in errors.items():
             await session.execute(
@@ -135,6 +145,10 @@ _INSERT_RETURNING = (
     .on_conflict_do_nothing(constraint="uq_inbox_source_external_id")
     .returning(InboxRow.source, InboxRow.external_id)
 )
+
+
+# The chat message itself (text and fragments) inside an EventSub notification.
+_WITHOUT_TEXT = InboxRow.payload.op("#-")(literal_column("'{body,event,message}'::text[]"))
 
 
 class GroupCommitWriter:

@@ -40,23 +40,32 @@ async def test_claimed_messages_are_not_claimed_again_once_done(container: Any) 
     assert [m.external_id for m in rest] == ["k3", "k4"]
 
 
-async def test_processed_messages_keep_no_payload_unless_they_failed(container: Any) -> None:
+def _chat(external_id: str) -> InboxMessage:
+    event = {"chatter_user_id": "42", "message": {"text": "my address is…", "fragments": []}}
+    body = {"subscription": {"type": "channel.chat.message"}, "event": event}
+    return InboxMessage("twitch", external_id, "channel.chat.message", {"body": body})
+
+
+async def test_processed_chat_keeps_no_text_unless_processing_failed(container: Any) -> None:
     from sqlalchemy import select
 
     from premiere_ecoute.core.inbox import InboxRow
 
+    messages = [_chat("ok"), _chat("bad"), _chat("later"), _msg("other")]
     async with container.db.sessionmaker() as s, s.begin():
-        await container.inbox.store(s, [_msg("ok"), _msg("bad"), _msg("later")])
+        await container.inbox.store(s, messages)
         batch = await container.inbox.claim(s, 2)
         await container.inbox.mark_done(s, [m.id for m in batch], {batch[1].id: "unparsable"})
-        redelivered = await container.inbox.store(s, [_msg("ok")])
+        await container.inbox.mark_done(s, [(await container.inbox.claim(s, 2))[1].id])
+        redelivered = await container.inbox.store(s, [_chat("ok")])
     async with container.db.session() as s:
         rows = {r.external_id: r for r in await s.scalars(select(InboxRow))}
-    assert redelivered == 0  # deduplication needs only (source, id)
-    assert (rows["ok"].payload, rows["ok"].error) == ({}, None)
-    assert (rows["bad"].payload, rows["bad"].error) == ({"n": "bad"}, "unparsable")
-    assert rows["later"].payload == {"n": "later"} and rows["later"].processed_at is None
-    assert rows["ok"].processed_at is not None and rows["bad"].processed_at is not None
+    assert redelivered == 0
+    assert rows["ok"].payload["body"]["event"] == {"chatter_user_id": "42"}
+    assert rows["ok"].processed_at is not None and rows["ok"].error is None
+    assert rows["bad"].payload == messages[1].payload and rows["bad"].error == "unparsable"
+    assert rows["later"].payload == messages[2].payload and rows["later"].processed_at is None
+    assert rows["other"].payload == {"n": "other"}  # no chat text to drop
 
 
 async def test_concurrent_claims_skip_each_others_rows(container: Any) -> None:
