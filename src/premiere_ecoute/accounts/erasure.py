@@ -5,8 +5,8 @@ The event log is append-only for everything else, but a deleted person's identif
 outlive their account in it: every ``VoteAccepted`` they cast is rewritten to carry a random
 pseudonym instead of their viewer id (the same pseudonym for all their votes, so latest-rating
 wins and a replay still give the same reports), and the events of their own stream lose their
-login, Twitch id and token names. The inbox clears a chat message once processed; the ones
-kept because processing failed are deleted here."""
+login, Twitch id and token names. The chat messages they sent, which the inbox keeps (without
+their text once processed) until the weekly pruning, are deleted once processed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Housekeeping jobs: pruning processed inbox rows."""
+"""Housekeeping jobs: pruning processed inbox rows, restoring lost EventSub subscriptions."""
 
 from __future__ import annotations
 
@@ -21,3 +21,10 @@ def register_maintenance(c: Container) -> None:
             await s.execute(
                 text("DELETE FROM inbox WHERE processed_at < now() - interval '7 days'")
             )
+
+    @app.periodic(cron="* * * * *", periodic_id="restore-eventsub")
+    @app.task(name="restore_eventsub", queueing_lock="restore_eventsub", pass_context=False)
+    async def restore_eventsub(timestamp: int) -> None:
+        from premiere_ecoute.apis.twitch.eventsub_runtime import restore_lost_subscriptions
+
+        await restore_lost_subscriptions(c)

@@ -172,6 +172,10 @@ class MemoryEventSub(Recorder):
         for sid in subscription_ids:
             self.active.pop(sid, None)
 
+    async def live(self) -> dict[str, str]:
+        self.hit("live")
+        return {sid: sub.type for sid, sub in self.active.items()}
+
 
 class MemoryPolls(Recorder):
     def __init__(self) -> None:

@@ -65,6 +65,9 @@ class Subscription:
 class EventSub(Protocol):
     async def subscribe(self, broadcaster_id: str, types: Sequence[str]) -> list[Subscription]: ...
     async def unsubscribe(self, subscription_ids: Sequence[str]) -> None: ...
+    async def live(self) -> dict[str, str]:
+        """Id -> type of every subscription Twitch lists as live (enabled or being verified)."""
+        ...
 
 
 class Polls(Protocol):

@@ -73,9 +73,9 @@ async def test_a_deleted_viewer_is_anonymous_in_the_log_and_reports_are_unchange
     async with c.db.session() as s, s.begin():
         s.add_all(
             [
-                # Processed chat keeps its payload only when processing failed.
-                _chat("m-viewer", twitch_id, processed=True, error="unparsable"),
-                _chat("m-someone", "someone", processed=True, error="unparsable"),
+                _chat("m-viewer", twitch_id, processed=True),
+                _chat("m-viewer-failed", twitch_id, processed=True, error="unparsable"),
+                _chat("m-someone", "someone", processed=True),
                 _chat("m-viewer-pending", twitch_id, processed=False),
             ]
         )
@@ -107,7 +107,7 @@ async def test_a_deleted_viewer_is_anonymous_in_the_log_and_reports_are_unchange
     async with c.db.session() as s:
         assert await replay_all(s, c.store, mine) == {mine: []}
         inbox = set(await s.scalars(select(InboxRow.external_id)))
-    # The viewer's kept chat is gone; unprocessed messages are never dropped.
+    # The viewer's processed chat is gone; unprocessed messages are never dropped.
     assert inbox == {"m-someone", "m-viewer-pending"}
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 import structlog
 
 from premiere_ecoute.apis.twitch.chat_queue import ChatQueue
-from premiere_ecoute.apis.twitch.client import TwitchClient
+from premiere_ecoute.apis.twitch.client import LIVE_SUBSCRIPTION_STATUSES, TwitchClient
 from premiere_ecoute.apis.twitch.models import UserToken
 from premiere_ecoute.core.errors import ExternalServiceError
 from premiere_ecoute.sessions.ports import Subscription
@@ -116,6 +116,14 @@ class TwitchEventSub:
                 failure = failure or exc
         if failure is not None:
             raise failure
+
+    async def live(self) -> dict[str, str]:
+        """Webhook subscriptions belong to the app, so one listing (app token) shows them all.
+        WebSocket ones are renewed by the process holding the connection, on every welcome."""
+        if self._transport != "webhook":
+            raise ValueError("only webhook subscriptions are listed by the app")
+        subs = await self._client.list_eventsub_subscriptions()
+        return {s.id: s.type for s in subs if s.status in LIVE_SUBSCRIPTION_STATUSES}
 
 
 class TwitchPolls:

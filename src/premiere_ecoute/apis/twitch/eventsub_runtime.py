@@ -21,6 +21,7 @@ from premiere_ecoute.core.inbox import InboxMessage
 from premiere_ecoute.sessions.handlers import CHAT_TYPES, POLL_TYPES
 from premiere_ecoute.sessions.ingest import inbox_payload
 from premiere_ecoute.sessions.models import ListeningSession
+from premiere_ecoute.sessions.ports import Subscription
 from premiere_ecoute.sessions.repository import get_session
 
 if TYPE_CHECKING:
@@ -182,6 +183,63 @@ async def renew_revoked(
             "Reconnect Twitch, then stop and start the session.",
         )
     return False
+
+
+async def restore_lost_subscriptions(c: Container) -> int:
+    """Webhook transport: give every active session back the subscriptions Twitch no longer
+    lists as live: revoked while no process was left to renew them (a revocation is renewed
+    by the process that received it), deleted, or never verified. The worker runs it every
+    minute, so a restart loses chat for a minute at most. Returns how many sessions got
+    subscriptions back; failures are shown on the session, never raised."""
+    if c.settings.twitch_eventsub_transport != "webhook":
+        return 0  # the process holding the WebSocket subscribes again on every welcome
+    recorded: dict[int, tuple[str, list[str], tuple[str, ...]]] = {}
+    for session_id, broadcaster_id in await _active_sessions(c):
+        async with c.db.session() as s:
+            row = await get_session(s, session_id)
+            ids = list(row.subscriptions or [])
+            recorded[session_id] = (broadcaster_id, ids, needed_types(row))
+    if not recorded:
+        return 0
+    # Listed after the rows were read: a subscription recorded by then is already on Twitch.
+    try:
+        live = await c.ports.eventsub.live()
+    except Exception as exc:
+        log.warning("twitch.eventsub.list_failed", reason=_reason(exc))
+        return 0
+    restored = 0
+    for session_id, (broadcaster_id, ids, types) in recorded.items():
+        dead = [x for x in ids if x not in live]
+        missing = [t for t in types if t not in {live[x] for x in ids if x in live}]
+        if not missing and not dead:
+            continue
+        subs: list[Subscription] = []
+        if missing:
+            try:
+                subs = await c.ports.eventsub.subscribe(broadcaster_id, missing)
+            except Exception as exc:
+                await _set_notice(c, session_id, f"Twitch events unavailable: {_reason(exc)}")
+                log.warning("twitch.eventsub.restore_failed", session_id=session_id)
+                continue
+        async with c.db.session() as s, s.begin():
+            row = await get_session(s, session_id, lock=True)
+            if row.status != "active":
+                stale = [x.id for x in subs]
+            else:
+                kept = [x for x in row.subscriptions or [] if x not in dead]
+                row.subscriptions = kept + [x.id for x in subs if x.id not in kept]
+                if subs:
+                    row.notice = (
+                        f"Twitch had stopped sending {', '.join(missing)} events; "
+                        "the subscription was made again."
+                    )[:500]
+                stale = []
+        await _forget(c, stale)
+        if subs and not stale:
+            restored += 1
+            await _publish(c, row)
+            log.info("twitch.eventsub.restored", session_id=session_id, types=missing)
+    return restored
 
 
 async def _active_session_of(c: Container, broadcaster_id: str, type_: str) -> int | None:

@@ -164,3 +164,15 @@ def test_announce_only_queues(fake: FakeTwitch) -> None:
     queue = ChatQueue(never)
     TwitchChat(queue).announce("123", "hello")
     assert queue.pending() == 1
+
+
+async def test_live_lists_only_the_subscriptions_twitch_still_delivers(
+    client: TwitchClient, fake: FakeTwitch
+) -> None:
+    streamer = fake.user("streamer")
+    eventsub = webhook_eventsub(client)
+    chat, poll = await eventsub.subscribe(streamer.id, ["channel.chat.message", "channel.poll.end"])
+    await fake.idle()
+    fake.subscriptions[chat.id].status = "authorization_revoked"
+
+    assert await eventsub.live() == {poll.id: "channel.poll.end"}

@@ -1,0 +1,102 @@
+"""The worker's minute job gives active sessions back the EventSub subscriptions Twitch no
+longer lists: a revocation no process was left to renew, a deletion, a failed verification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from premiere_ecoute.apis.twitch.eventsub_runtime import restore_lost_subscriptions
+from premiere_ecoute.core.errors import ExternalServiceError
+from premiere_ecoute.sessions import commands as cmd
+from tests.integration.twitch.conftest import (
+    STREAMER_TWITCH_ID,
+    register,
+    session_row,
+    start_session,
+)
+
+
+async def _started(c: Any, vote_mode: str = "chat") -> tuple[int, int]:
+    user_id = await register(c, "streamer", STREAMER_TWITCH_ID)
+    scale = "1-5" if vote_mode == "poll" else "0-10"
+    return user_id, await start_session(c, user_id, vote_mode=vote_mode, scale=scale)
+
+
+async def test_a_subscription_twitch_dropped_is_made_again_and_the_streamer_told(
+    container: Any, memory_ports: Any
+) -> None:
+    _, session_id = await _started(container, vote_mode="poll")
+    before = (await session_row(container, session_id)).subscriptions
+    chat = next(i for i, s in memory_ports.eventsub.active.items() if s.type.endswith("message"))
+    del memory_ports.eventsub.active[chat]  # revoked while no process was up to renew it
+
+    restored = await restore_lost_subscriptions(container)
+    again = await restore_lost_subscriptions(container)
+
+    row = await session_row(container, session_id)
+    assert (restored, again) == (1, 0)
+    assert chat not in row.subscriptions and len(row.subscriptions) == len(before)
+    assert set(row.subscriptions) == set(memory_ports.eventsub.active)
+    assert [c for c in memory_ports.eventsub.calls if c[0] == "subscribe"][-1] == (
+        "subscribe",
+        (STREAMER_TWITCH_ID, ("channel.chat.message",)),
+    )
+    assert "stopped sending channel.chat.message events" in row.notice
+
+
+async def test_nothing_is_asked_of_twitch_without_an_active_session(
+    container: Any, memory_ports: Any
+) -> None:
+    user_id, session_id = await _started(container)
+    await container.bus.execute(cmd.StopSession(session_id=session_id, actor_id=user_id))
+    memory_ports.eventsub.active.clear()
+    calls = len(memory_ports.eventsub.calls)
+
+    assert await restore_lost_subscriptions(container) == 0
+    assert len(memory_ports.eventsub.calls) == calls
+
+
+async def test_failures_are_shown_on_the_session_and_never_raised(
+    container: Any, memory_ports: Any
+) -> None:
+    _, session_id = await _started(container)
+    memory_ports.eventsub.active.clear()
+    memory_ports.eventsub.fail_on["live"] = ExternalServiceError("Twitch is down")  # once
+    assert await restore_lost_subscriptions(container) == 0  # cannot tell: changes nothing
+    assert (await session_row(container, session_id)).notice is None
+
+    memory_ports.eventsub.fail_on["subscribe"] = ExternalServiceError("token revoked")
+    assert await restore_lost_subscriptions(container) == 0
+    row = await session_row(container, session_id)
+    assert row.notice == "Twitch events unavailable: token revoked"
+    assert len(row.subscriptions) == 1  # kept until one is made again
+
+
+async def test_the_websocket_transport_is_left_to_the_process_holding_the_connection(
+    container: Any, memory_ports: Any
+) -> None:
+    await _started(container)
+    memory_ports.eventsub.active.clear()
+    calls = len(memory_ports.eventsub.calls)
+    container.settings = container.settings.model_copy(
+        update={"twitch_eventsub_transport": "websocket"}
+    )
+
+    assert await restore_lost_subscriptions(container) == 0
+    assert len(memory_ports.eventsub.calls) == calls
+
+
+async def test_the_worker_runs_it_every_minute(container: Any, memory_ports: Any) -> None:
+    from premiere_ecoute.jobs.tasks import register_tasks
+
+    register_tasks(container)
+    periodic = container.jobs.periodic_registry.periodic_tasks.values()
+    job = next(p for p in periodic if p.periodic_id == "restore-eventsub")
+    _, session_id = await _started(container)
+    memory_ports.eventsub.active.clear()
+
+    await container.jobs.tasks["restore_eventsub"].func(timestamp=0)
+
+    assert job.cron == "* * * * *"
+    row = await session_row(container, session_id)
+    assert set(row.subscriptions) == set(memory_ports.eventsub.active) != set()
