@@ -44,7 +44,8 @@ class SpotifyWorld:
     clock: PlayerClock
     breaker_clock: PlayerClock
 
-    def api_http(self, timeout: float = 0.5) -> httpx.AsyncClient:
+    def api_http(self, timeout: float = 3.0) -> httpx.AsyncClient:
+        # Generous for a loaded machine; an injected timeout hangs longer (FakeSpotify below).
         return httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             mounts={
@@ -57,7 +58,7 @@ class SpotifyWorld:
 @pytest.fixture
 def world() -> SpotifyWorld:
     clock = PlayerClock()
-    spotify = FakeSpotify(clock=clock, timeout_s=1.0)
+    spotify = FakeSpotify(clock=clock, timeout_s=10.0)
     twitch = FakeTwitch()
     fakes = Fakes(spotify, twitch, create_fake_spotify_app(spotify), create_fake_twitch_app(twitch))
     return SpotifyWorld(spotify, twitch, fakes, clock, PlayerClock())

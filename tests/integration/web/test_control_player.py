@@ -285,7 +285,7 @@ def world() -> SpotifyWorld:
     from premiere_ecoute.wiring import Fakes
 
     clock = PlayerClock()
-    spotify = FakeSpotify(clock=clock, timeout_s=1.0)
+    spotify = FakeSpotify(clock=clock, timeout_s=10.0)
     twitch = FakeTwitch()
     fakes = Fakes(spotify, twitch, create_fake_spotify_app(spotify), create_fake_twitch_app(twitch))
     return SpotifyWorld(spotify, twitch, fakes, clock, PlayerClock())
