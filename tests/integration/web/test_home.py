@@ -40,5 +40,6 @@ async def test_privacy_page_says_what_a_deletion_leaves_in_the_readers_language(
         unknown = await client.get("/legal/nothing")
     assert english.status_code == 200
     assert "your login and Twitch id are replaced by a random code" in english.text
+    assert "dropped once it has been read; only votes are kept" in english.text
     assert "remplacés par un code aléatoire" in french.text
     assert unknown.status_code == 404
