@@ -112,11 +112,8 @@ async def resubscribe_active_sessions(c: Container) -> int:
         async with c.db.session() as s:
             row = await get_session(s, session_id)
             types, old = needed_types(row), list(row.subscriptions or [])
-        try:
-            subs = await c.ports.eventsub.subscribe(broadcaster_id, types)
-        except Exception as exc:  # a background step: shown to the streamer, never raised
-            await _set_notice(c, session_id, f"Twitch events unavailable: {_reason(exc)}")
-            log.warning("twitch.eventsub.resubscribe_failed", session_id=session_id)
+        subs = await _subscribe_or_tell(c, session_id, broadcaster_id, types, "resubscribe")
+        if subs is None:
             continue
         async with c.db.session() as s, s.begin():
             row = await get_session(s, session_id, lock=True)
@@ -185,6 +182,19 @@ async def renew_revoked(
     return False
 
 
+async def _subscribe_or_tell(
+    c: Container, session_id: int, broadcaster_id: str, types: Sequence[str], step: str
+) -> list[Subscription] | None:
+    """Subscribe for a session; a background step, so a failure is shown to the streamer on
+    the session and logged, never raised (None)."""
+    try:
+        return await c.ports.eventsub.subscribe(broadcaster_id, types)
+    except Exception as exc:
+        await _set_notice(c, session_id, f"Twitch events unavailable: {_reason(exc)}")
+        log.warning(f"twitch.eventsub.{step}_failed", session_id=session_id)
+        return None
+
+
 async def restore_lost_subscriptions(c: Container) -> int:
     """Webhook transport: give every active session back the subscriptions Twitch no longer
     lists as live: revoked while no process was left to renew them (a revocation is renewed
@@ -215,12 +225,10 @@ async def restore_lost_subscriptions(c: Container) -> int:
             continue
         subs: list[Subscription] = []
         if missing:
-            try:
-                subs = await c.ports.eventsub.subscribe(broadcaster_id, missing)
-            except Exception as exc:
-                await _set_notice(c, session_id, f"Twitch events unavailable: {_reason(exc)}")
-                log.warning("twitch.eventsub.restore_failed", session_id=session_id)
+            made = await _subscribe_or_tell(c, session_id, broadcaster_id, missing, "restore")
+            if made is None:
                 continue
+            subs = made
         async with c.db.session() as s, s.begin():
             row = await get_session(s, session_id, lock=True)
             if row.status != "active":
