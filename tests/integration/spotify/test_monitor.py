@@ -259,7 +259,7 @@ async def test_pausing_in_spotify_itself_pushes_a_live_update(sc: Any, world: Sp
         return sc.services["player_status"][session_id]["is_playing"] is False
 
     await wait_until(paused, what="the monitor to see the pause")
-    update = await updates.get(timeout=2)
+    update = await updates.get(timeout=5)
     assert update["session_id"] == session_id and update["player"]["is_playing"] is False
     updates.close()
 

@@ -23,7 +23,7 @@ async def test_session_updates_carry_the_player_status_to_other_processes(contai
     # Another process (its monitor's reading is in the message, not in our memory):
     reading = {"session_id": 5, "is_playing": True, "progress_ms": 61_000}
     await container.broker.publish("session:5", {"session_id": 5, "player": reading})
-    update = await asyncio.wait_for(stream.__anext__(), 2)
+    update = await asyncio.wait_for(stream.__anext__(), 5)
     assert update["event"] == "update" and '"progress_ms": 61000' in update["data"]
     await stream.aclose()
     await hub.close()
@@ -33,7 +33,7 @@ async def test_publish_includes_the_local_player_reading(container: Any) -> None
     sub = container.broker.subscribe("session:9")
     container.services.setdefault("player_status", {})[9] = {"is_playing": False}
     await publish_session(container, 9, None)
-    assert await sub.get(timeout=1) == {"session_id": 9, "player": {"is_playing": False}}
+    assert await sub.get(timeout=5) == {"session_id": 9, "player": {"is_playing": False}}
     sub.close()
 
 

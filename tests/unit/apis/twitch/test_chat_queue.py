@@ -122,5 +122,5 @@ async def test_stop_ends_an_idle_queue(clock: FakeClock) -> None:
     task = asyncio.create_task(queue.run(stop))
     await asyncio.sleep(0)
     stop.set()
-    await asyncio.wait_for(task, timeout=1)
+    await asyncio.wait_for(task, timeout=5)
     assert task.done() and task.exception() is None
