@@ -95,7 +95,9 @@ async def test_a_crowd_on_the_webhook_gets_exactly_its_distribution_in_the_repor
                 concurrency=20,
             )
         )
-        assert crowd.sent == 300 and crowd.acknowledged == 300 and crowd.errors == 0
+        # A starved machine may skip the tail (the crowd keeps its pace, it does not queue).
+        assert crowd.sent + crowd.skipped == 300 and crowd.sent >= 100
+        assert crowd.acknowledged == crowd.sent and crowd.errors == 0
 
         track = await _first_track_once_ingested(
             c, http, session_id, crowd.acknowledged, broadcaster_id
