@@ -100,8 +100,13 @@ async def test_streamer_runs_a_spotify_session_through_failures(
     assert voted.status_code == 201, voted.text
     report = (await client.get(f"/api/v1/sessions/{sid}/report", headers=host)).json()
     assert report["votes"] == 1 and report["tracks"][3]["viewer_score"] == 9
-    view = (await client.get(f"/api/v1/sessions/{sid}", headers=host)).json()
-    assert view["notice"].startswith("Spotify unreachable, retrying")
+
+    async def degraded_notice() -> bool:
+        view = (await client.get(f"/api/v1/sessions/{sid}", headers=host)).json()
+        return str(view["notice"] or "").startswith("Spotify unreachable, retrying")
+
+    # The monitor writes the notice just after the reading that opened the circuit.
+    await wait_until(degraded_notice, what="the streamer to be told Spotify is unreachable")
 
     world.spotify.failures.clear()
     world.breaker_clock.advance(11)
