@@ -21,7 +21,8 @@ from premiere_ecoute.apis.spotify.fake.api_routes import SpotifyHTTPError, build
 from premiere_ecoute.apis.spotify.fake.state import FakeSpotify, OAuthError
 
 _PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Fake Spotify - authorize</title>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>Fake Spotify - authorize</title>
 <style>body{{font-family:sans-serif;background:#121212;color:#eee;max-width:32rem;margin:4rem auto}}
 button{{background:#1db954;border:0;border-radius:2rem;padding:.7rem 2rem;font-size:1rem}}
 input{{padding:.4rem}}</style></head>

@@ -22,7 +22,7 @@ fieldset{border:1px solid #333;border-radius:4px;margin:1rem 0}
 def page(title: str, body: str) -> str:
     """A full HTML page; ``body`` must already be escaped where it holds user input."""
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
         f"<body><h1>{escape(title)}</h1>{body}</body></html>"
     )
