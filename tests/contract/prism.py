@@ -65,3 +65,14 @@ def prism(api: str, probe_path: str) -> Iterator[str]:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+def app_token_endpoint(token_type: str) -> httpx.MockTransport:
+    """Prism mocks the APIs only; the providers' token services answer here with an app token
+    (Spotify spells the type "Bearer", Twitch "bearer")."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = {"access_token": "contract-app-token", "token_type": token_type, "expires_in": 3600}
+        return httpx.Response(200, json=body)
+
+    return httpx.MockTransport(answer)

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-import stamina
 
 from premiere_ecoute.apis.spotify import InMemoryTokenStore, SpotifyClient, SpotifyCredentials
 from premiere_ecoute.apis.spotify.fake import FakeSpotify, create_fake_spotify_app
 from premiere_ecoute.apis.spotify.fake.testing import ASGITransportWithTimeouts
 from premiere_ecoute.core.resilience import BreakerRegistry
-from tests.contract.prism import prism
+from tests.contract.prism import app_token_endpoint, prism
 
 ACCOUNTS = "http://accounts.contract.test"
 
@@ -41,13 +40,6 @@ def prism_url() -> Iterator[str]:
         yield url
 
 
-def _token_endpoint(request: httpx.Request) -> httpx.Response:
-    # Prism mocks the Web API only; the accounts service answers here with a plain app token.
-    return httpx.Response(
-        200, json={"access_token": "contract-app-token", "token_type": "Bearer", "expires_in": 3600}
-    )
-
-
 def _client(http: httpx.AsyncClient, api_url: str) -> SpotifyClient:
     return SpotifyClient(
         http,
@@ -60,12 +52,6 @@ def _client(http: httpx.AsyncClient, api_url: str) -> SpotifyClient:
     )
 
 
-@pytest.fixture(autouse=True)
-def _no_retry_waits() -> Iterator[None]:
-    with stamina.set_testing(True, attempts=2):
-        yield
-
-
 @pytest.fixture
 async def prism_backend(prism_url: str) -> AsyncIterator[Backend]:
     responses: list[httpx.Response] = []
@@ -75,7 +61,7 @@ async def prism_backend(prism_url: str) -> AsyncIterator[Backend]:
             responses.append(response)
 
     async with httpx.AsyncClient(
-        mounts={ACCOUNTS: httpx.MockTransport(_token_endpoint)},
+        mounts={ACCOUNTS: app_token_endpoint("Bearer")},
         event_hooks={"response": [keep]},
         timeout=10,
     ) as http:

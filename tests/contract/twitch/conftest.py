@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-import stamina
 
 from premiere_ecoute.apis.twitch.client import TwitchClient
 from premiere_ecoute.apis.twitch.fake import FakeTwitch, create_fake_twitch_app
 from premiere_ecoute.core.resilience.breaker import BreakerRegistry
-from tests.contract.prism import prism
+from tests.contract.prism import app_token_endpoint, prism
 
 AUTH = "http://id.contract.test/oauth2"
 
@@ -37,13 +36,6 @@ def prism_url() -> Iterator[str]:
         yield url
 
 
-def _token_endpoint(request: httpx.Request) -> httpx.Response:
-    # Prism mocks Helix only; the identity server answers here with a plain app token.
-    return httpx.Response(
-        200, json={"access_token": "contract-app-token", "token_type": "bearer", "expires_in": 3600}
-    )
-
-
 def _client(http: httpx.AsyncClient, api_url: str, auth_url: str) -> TwitchClient:
     return TwitchClient(
         http,
@@ -55,12 +47,6 @@ def _client(http: httpx.AsyncClient, api_url: str, auth_url: str) -> TwitchClien
     )
 
 
-@pytest.fixture(autouse=True)
-def _no_retry_waits() -> Iterator[None]:
-    with stamina.set_testing(True, attempts=2):
-        yield
-
-
 @pytest.fixture
 async def prism_backend(prism_url: str) -> AsyncIterator[Backend]:
     responses: list[httpx.Response] = []
@@ -69,7 +55,7 @@ async def prism_backend(prism_url: str) -> AsyncIterator[Backend]:
         responses.append(response)
 
     async with httpx.AsyncClient(
-        mounts={"http://id.contract.test": httpx.MockTransport(_token_endpoint)},
+        mounts={"http://id.contract.test": app_token_endpoint("bearer")},
         event_hooks={"response": [keep]},
         timeout=10,
     ) as http:
