@@ -7,7 +7,6 @@ stored (a redelivery) or of a type we do not use. A bad body never becomes a 5xx
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import structlog
@@ -15,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from premiere_ecoute.apis.twitch.eventsub import messages as m
-from premiere_ecoute.apis.twitch.eventsub.parser import parse_payload, verify_webhook
+from premiere_ecoute.apis.twitch.eventsub.parser import decode_json, parse_payload, verify_webhook
 from premiere_ecoute.core.inbox import InboxMessage
 from premiere_ecoute.sessions.ingest import inbox_payload
 from premiere_ecoute.web.deps import container_of
@@ -27,37 +26,6 @@ MAX_BODY = 256 * 1024
 # The inbox columns' sizes: longer values cannot be Twitch's.
 MAX_MESSAGE_ID = 200
 MAX_SUBSCRIPTION_TYPE = 100
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def decode_body(body: bytes) -> Any:
-    """The JSON of a delivery, storable as JSONB: NaN/Infinity and lone surrogates are
-    refused (MalformedMessage), NUL characters (which PostgreSQL cannot store) dropped."""
-    try:
-        payload = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise m.MalformedMessage("body is not JSON") from None
-    if b"\\u" in body:  # escapes are rare in Twitch's bodies: check only when present
-        try:
-            json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise m.MalformedMessage("body holds invalid unicode") from None
-        if b"\\u0000" in body:
-            payload = _without_nul(payload)
-    return payload
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    return value
 
 
 def _bad_request(c: Any, reason: str) -> JSONResponse:
@@ -102,7 +70,7 @@ async def twitch_webhook(request: Request) -> Response:
     if len(msg.message_id) > MAX_MESSAGE_ID or len(msg.subscription_type) > MAX_SUBSCRIPTION_TYPE:
         return _bad_request(c, "message id or subscription type too long")
     try:
-        payload = decode_body(body)
+        payload = decode_json(body)
         parsed = parse_payload(msg.message_type, msg.subscription_type, payload, msg.timestamp)
     except m.MalformedMessage as exc:
         return _bad_request(c, exc.reason)

@@ -71,15 +71,44 @@ def verify_webhook(
     )
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def decode_json(body: bytes | str) -> Any:
+    """The JSON of a delivery (webhook body or WebSocket frame), storable as JSONB:
+    NaN/Infinity and lone surrogates are refused (MalformedMessage), NUL characters (which
+    PostgreSQL cannot store) dropped."""
+    try:
+        data = body.encode() if isinstance(body, str) else body
+        payload = json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, UnicodeError, RecursionError):
+        raise m.MalformedMessage("body is not JSON") from None
+    if b"\\u" in data:  # escapes are rare in Twitch's bodies: check only when present
+        try:
+            json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise m.MalformedMessage("body holds invalid unicode") from None
+        if b"\\u0000" in data:
+            payload = _without_nul(payload)
+    return payload
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
 def parse_webhook(message: m.WebhookMessage) -> m.ParsedMessage:
     """Decode and parse a verified webhook delivery; raise MalformedMessage if it is not JSON."""
-    try:
-        payload = json.loads(message.body)
-    except (ValueError, UnicodeDecodeError):
-        raise m.MalformedMessage("body is not JSON") from None
-    return parse_payload(
-        message.message_type, message.subscription_type, payload, message.timestamp
-    )
+    payload = decode_json(message.body)
+    kind, subscription = message.message_type, message.subscription_type
+    return parse_payload(kind, subscription, payload, message.timestamp)
 
 
 def parse_payload(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -28,7 +27,7 @@ from premiere_ecoute.apis.twitch.eventsub.messages import (
     MalformedMessage,
     ParsedMessage,
 )
-from premiere_ecoute.apis.twitch.eventsub.parser import parse_payload
+from premiere_ecoute.apis.twitch.eventsub.parser import decode_json, parse_payload
 from premiere_ecoute.apis.twitch.eventsub.signing import parse_twitch_timestamp
 
 log = structlog.get_logger(__name__)
@@ -298,8 +297,8 @@ async def _close(link: _Link) -> None:
 
 def _decode(raw: str | bytes) -> tuple[dict[str, Any], Any] | None:
     try:
-        frame = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        frame = decode_json(raw)
+    except MalformedMessage:
         return None
     if not isinstance(frame, dict) or not isinstance(frame.get("metadata"), dict):
         return None

@@ -315,3 +315,22 @@ async def test_stop_ends_run_promptly_while_backing_off() -> None:
     await _stop(stop, task)
 
     assert recorder.welcomes == []
+
+
+async def test_a_frame_holding_nul_characters_is_delivered_storable(start: Any) -> None:
+    # PostgreSQL's JSONB cannot store U+0000: frames are decoded as webhook bodies are.
+    async def main(ws: ServerConnection, server: Server) -> None:
+        await ws.send(welcome("session-a"))
+        await ws.send(chat("n-1", "!vote\u0000 7"))
+        await ws.wait_closed()
+
+    server = await start({"/ws": main})
+    recorder = Recorder()
+    stop, task = await _running(_client(server.url + "/ws", recorder))
+
+    await recorder.until(lambda: len(recorder.messages) == 1)
+    await _stop(stop, task)
+
+    ((message, message_id),) = recorder.messages
+    assert isinstance(message, ChatMessage) and message.text == "!vote 7"
+    assert message_id == "n-1"
