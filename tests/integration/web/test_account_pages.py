@@ -364,3 +364,15 @@ async def test_a_deleted_viewer_leaves_other_reports_and_a_new_vote_counts_once(
     async with container.db.session() as s:
         track = (await queries.report(s, session_id))["tracks"][0]
     assert (track["votes"], track["voters"], track["viewer_score"]) == (2, 2, 3.0)
+
+
+async def test_after_deleting_the_account_the_home_page_says_it_is_done(container: Any) -> None:
+    viewer = await create_user(container, "viewerone", "viewer")
+    async with browser(container, page_app(container), viewer.id) as client:
+        deleted = await client.post("/account/delete", data=form(confirm_login="viewerone"))
+        home = await client.get(deleted.headers["location"])
+        again = await client.get("/")
+
+    assert deleted.status_code == 303 and home.status_code == 200
+    assert "Your account and its data are deleted." in home.text
+    assert "Your account and its data are deleted." not in again.text  # shown once

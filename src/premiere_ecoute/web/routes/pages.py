@@ -14,7 +14,8 @@ from premiere_ecoute.sessions.queries import active_session_of
 from premiere_ecoute.sessions.scores import Scale
 from premiere_ecoute.web.auth import page_user
 from premiere_ecoute.web.deps import container_of
-from premiere_ecoute.web.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES, Templating, negotiate_locale
+from premiere_ecoute.web.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES, Templating
+from premiere_ecoute.web.routes.forms import locale_of, render_page
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -74,7 +75,7 @@ def install(app: FastAPI, c: Container) -> None:
     from premiere_ecoute.web.routes.forms import csrf_token
 
     async def render_error(request: Request, status: int, message: str) -> Response:
-        locale = _locale(request)
+        locale = locale_of(request)
         try:
             user = await page_user(request)
         except Exception:  # the error page must render even when the database is down
@@ -96,24 +97,11 @@ def install(app: FastAPI, c: Container) -> None:
     app.state.render_error = render_error
 
 
-def _locale(request: Request) -> str:
-    return negotiate_locale(
-        request.query_params.get("locale"),
-        request.cookies.get(LOCALE_COOKIE),
-        request.headers.get("accept-language"),
-    )
-
-
 async def render(request: Request, name: str, **context: Any) -> HTMLResponse:
-    locale = _locale(request)
-    from premiere_ecoute.web.routes.forms import IMPERSONATOR_LOGIN_KEY, csrf_token
-
-    context.setdefault("user", await page_user(request))
-    context.setdefault("request_path", request.url.path)
-    context.setdefault("impersonating", request.session.get(IMPERSONATOR_LOGIN_KEY))
-    context.setdefault("csrf_token", csrf_token(request))
-    html = request.app.state.templating.render(name, context, locale)
-    response = HTMLResponse(html)
+    """A page through ``forms.render_page`` (flash messages included), loading the user only
+    when the caller did not; remembers a locale chosen with ``?locale=``."""
+    user = context.pop("user") if "user" in context else await page_user(request)
+    response = render_page(request, name, user=user, **context)
     chosen = request.query_params.get("locale")
     if chosen in SUPPORTED_LOCALES:
         response.set_cookie(LOCALE_COOKIE, chosen, max_age=365 * 86400, samesite="lax")
@@ -166,7 +154,7 @@ async def live_vote(request: Request, login: str) -> HTMLResponse:
     from premiere_ecoute.web.routes.session_forms import csrf_ok
 
     c = container_of(request)
-    _ = request.app.state.templating.gettext(_locale(request))
+    _ = request.app.state.templating.gettext(locale_of(request))
     form = await request.form()
     value = form.get("value")
     try:
@@ -218,7 +206,7 @@ async def overlay(
             "scale": scale,
             "idle_text": idle,
         },
-        _locale(request),
+        locale_of(request),
     )
     return HTMLResponse(html)
 
