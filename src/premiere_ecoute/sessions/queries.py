@@ -100,7 +100,12 @@ async def session_detail(s: AsyncSession, session_id: int) -> dict[str, Any]:
 
 async def report(s: AsyncSession, session_id: int) -> dict[str, Any]:
     row = await get_session(s, session_id)
-    return load_report(row).to_report(row.id, row.status, await track_refs(s, row))
+    return report_of(row, await track_refs(s, row))
+
+
+def report_of(row: ListeningSession, refs: list[TrackRef]) -> dict[str, Any]:
+    """The report of a row already loaded, with its track references."""
+    return load_report(row).to_report(row.id, row.status, refs)
 
 
 async def recomputed_report(s: AsyncSession, session_id: int) -> dict[str, Any]:

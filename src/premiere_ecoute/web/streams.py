@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 
 from premiere_ecoute.accounts.models import User
@@ -32,11 +31,7 @@ async def snapshot(c: Any, topic: str) -> dict[str, Any]:
         if kind == "session":
             row = await s.get(ListeningSession, int(ident))
         else:
-            row = await s.scalar(
-                select(ListeningSession).where(
-                    ListeningSession.user_id == int(ident), ListeningSession.status == "active"
-                )
-            )
+            row = await queries.active_session_of(s, int(ident))
         if row is None:
             return {
                 "active": False,
@@ -49,8 +44,10 @@ async def snapshot(c: Any, topic: str) -> dict[str, Any]:
                 "album": None,
                 "latest_votes": [],
             }
-        detail = await queries.session_view(s, row)
-        report = await queries.report(s, row.id)
+        # One read of the track list serves the detail and the report (each live update).
+        refs = await queries.track_refs(s, row)
+        detail = await queries.session_view(s, row, refs)
+        report = queries.report_of(row, refs)
         latest = await queries.latest_votes(s, row.id)
         current = detail["current_track"]
         duration = await queries.track_duration_ms(s, current["track_id"]) if current else None
