@@ -7,6 +7,7 @@ streamer's active session, or to the session that just stopped (votes sent befor
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ log = structlog.get_logger(__name__)
 RECENT_STOP = dt.timedelta(seconds=75)
 MAX_ID = 40  # votes.viewer_id; Twitch user ids are short numbers
 DETERMINISTIC_ERRORS = (DataError, IntegrityError, ValueError, TypeError, KeyError)
+BOT_RECHECK_S = 60.0
 
 
 @dataclass
@@ -97,6 +99,7 @@ class Ingestor:
         self.store = store
         self.bot_login = bot_login.lower()
         self._bot_id: str | None = None
+        self._bot_missing_since: float | None = None  # not registered yet: asked again later
 
     async def _lock_sessions(
         self,
@@ -142,10 +145,15 @@ class Ingestor:
             )
 
     async def _bot_user_id(self, s: AsyncSession) -> str | None:
-        if self._bot_id is None and self.bot_login:
-            self._bot_id = await s.scalar(
-                select(User.twitch_user_id).where(User.login == self.bot_login)
-            )
+        if self._bot_id is not None or not self.bot_login:
+            return self._bot_id
+        missing = self._bot_missing_since
+        if missing is not None and time.monotonic() - missing < BOT_RECHECK_S:
+            return None  # not one query per batch while the bot is not registered
+        self._bot_id = await s.scalar(
+            select(User.twitch_user_id).where(User.login == self.bot_login)
+        )
+        self._bot_missing_since = None if self._bot_id else time.monotonic()
         return self._bot_id
 
     async def process_batch(self, s: AsyncSession, limit: int = 500) -> IngestResult:
