@@ -18,6 +18,8 @@ async def test_overlay_shows_the_idle_text_and_clamps_bad_options(container: Any
     assert page.status_code == 200
     assert "Back soon" in page.text
     assert "/overlay/obsstreamer/stream" in page.text
+    assert "overlay-theme-dark overlay-mode-full" in page.text  # unknown values fall back
+    assert "--zoom: 1.0" in page.text
     assert missing.status_code == 404
 
 

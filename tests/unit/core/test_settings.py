@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from premiere_ecoute.config import DEV_SECRET_KEY, load_settings
+from premiere_ecoute.config import load_settings
 from premiere_ecoute.core.errors import ValidationFailed
 
 
@@ -103,4 +103,3 @@ def test_production_refuses_the_development_secret_and_the_fakes(
     monkeypatch.setenv("SECRET_KEY", "p" * 40)
     with pytest.raises(ValidationFailed, match="FAKE_APIS"):
         load_settings()
-    assert DEV_SECRET_KEY != "p" * 40
