@@ -109,7 +109,7 @@ class TwitchOAuth:
         body = {"client_id": self.client_id, "client_secret": self._client_secret, **form}
         response = await self._call("POST", "/token", data=body)
         if response.status_code in (400, 401, 403):
-            message = parser.error_message(_json_or_none(response), "invalid grant")
+            message = parser.error_message(parser.json_body(response), "invalid grant")
             raise TokenRefused(f"Twitch refused the authorization: {message}", service="twitch")
         self._raise_for_status(response, "Twitch could not issue a token")
         return parser.parse_token_set(response.json(), self._now())
@@ -130,12 +130,5 @@ class TwitchOAuth:
     def _raise_for_status(response: httpx.Response, what: str) -> None:
         if response.is_success:
             return
-        message = parser.error_message(_json_or_none(response), f"HTTP {response.status_code}")
+        message = parser.error_message(parser.json_body(response), f"HTTP {response.status_code}")
         raise ExternalServiceError(f"{what}: {message}", service="twitch")
-
-
-def _json_or_none(response: httpx.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return None

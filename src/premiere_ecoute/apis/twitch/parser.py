@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 from premiere_ecoute.apis.twitch.models import (
     EventSubSubscription,
     FollowedChannel,
@@ -226,3 +228,11 @@ def error_message(payload: object, fallback: str) -> str:
         if isinstance(message, str) and message:
             return message
     return fallback
+
+
+def json_body(response: httpx.Response) -> object:
+    """The JSON of an answer, or None when it has none (error pages, empty bodies)."""
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -213,7 +213,7 @@ class HelixTransport:
         self._note_ratelimit(bearer, response)
         if response.status_code >= 500:
             self._breaker.record_failure()
-            message = parser.error_message(_json_or_none(response), "server error")
+            message = parser.error_message(parser.json_body(response), "server error")
             raise _Transient(f"Twitch failed ({response.status_code}): {message}", service="twitch")
         # Any answer below 500 (even a refusal) shows Twitch is up; it also ends a half-open probe.
         self._breaker.record_success()
@@ -260,7 +260,7 @@ class HelixTransport:
 
     def _error(self, response: httpx.Response, refusal: str, bearer: str) -> ExternalServiceError:
         status = response.status_code
-        message = parser.error_message(_json_or_none(response), f"HTTP {status}")
+        message = parser.error_message(parser.json_body(response), f"HTTP {status}")
         retry_after = None
         if status == 429:
             bucket = self._limits.get(bearer)
@@ -271,10 +271,3 @@ class HelixTransport:
         if status == 401:
             return ExternalServiceError(f"Twitch authorization failed: {message}", service="twitch")
         return ExternalServiceError(f"{refusal}: {message}", service="twitch")
-
-
-def _json_or_none(response: httpx.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return None
