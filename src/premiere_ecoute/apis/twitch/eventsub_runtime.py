@@ -7,6 +7,7 @@ ingest loop processes both transports alike."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -86,15 +87,27 @@ def needed_types(row: ListeningSession) -> tuple[str, ...]:
     return CHAT_TYPES + (POLL_TYPES if row.vote_mode != "chat" else ())
 
 
-async def _active_sessions(c: Container) -> list[tuple[int, str]]:
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Active:
+    session_id: int
+    broadcaster_id: str
+    subscriptions: list[str]
+    types: tuple[str, ...]
+
+
+async def _active_sessions(c: Container) -> list[_Active]:
+    """Every active session of a Twitch streamer, with what its subscriptions need (one query)."""
     async with c.db.session() as s:
         rows = await s.execute(
-            select(ListeningSession.id, User.twitch_user_id)
+            select(ListeningSession, User.twitch_user_id)
             .join(User, User.id == ListeningSession.user_id)
             .where(ListeningSession.status == "active", User.twitch_user_id.is_not(None))
             .order_by(ListeningSession.id)
         )
-        return [(int(sid), str(tid)) for sid, tid in rows]
+        return [
+            _Active(row.id, str(tid), list(row.subscriptions or []), needed_types(row))
+            for row, tid in rows
+        ]
 
 
 async def _publish(c: Container, row: ListeningSession) -> None:
@@ -108,10 +121,9 @@ async def resubscribe_active_sessions(c: Container) -> int:
     session subscribes again. A failure is shown on that session, never raised. Returns how
     many sessions were resubscribed."""
     renewed = 0
-    for session_id, broadcaster_id in await _active_sessions(c):
-        async with c.db.session() as s:
-            row = await get_session(s, session_id)
-            types, old = needed_types(row), list(row.subscriptions or [])
+    for active in await _active_sessions(c):
+        session_id, broadcaster_id = active.session_id, active.broadcaster_id
+        types, old = active.types, active.subscriptions
         subs = await _subscribe_or_tell(c, session_id, broadcaster_id, types, "resubscribe")
         if subs is None:
             continue
@@ -203,12 +215,7 @@ async def restore_lost_subscriptions(c: Container) -> int:
     subscriptions back; failures are shown on the session, never raised."""
     if c.settings.twitch_eventsub_transport != "webhook":
         return 0  # the process holding the WebSocket subscribes again on every welcome
-    recorded: dict[int, tuple[str, list[str], tuple[str, ...]]] = {}
-    for session_id, broadcaster_id in await _active_sessions(c):
-        async with c.db.session() as s:
-            row = await get_session(s, session_id)
-            ids = list(row.subscriptions or [])
-            recorded[session_id] = (broadcaster_id, ids, needed_types(row))
+    recorded = await _active_sessions(c)
     if not recorded:
         return 0
     # Listed after the rows were read: a subscription recorded by then is already on Twitch.
@@ -218,7 +225,9 @@ async def restore_lost_subscriptions(c: Container) -> int:
         log.warning("twitch.eventsub.list_failed", reason=_reason(exc))
         return 0
     restored = 0
-    for session_id, (broadcaster_id, ids, types) in recorded.items():
+    for active in recorded:
+        session_id, broadcaster_id = active.session_id, active.broadcaster_id
+        ids, types = active.subscriptions, active.types
         dead = [x for x in ids if x not in live]
         missing = [t for t in types if t not in {live[x] for x in ids if x in live}]
         if not missing and not dead:
