@@ -82,9 +82,10 @@ def revocation_body(subscription: Mapping[str, Any]) -> bytes:
     return encode(revocation_payload(subscription))
 
 
-def _mention_user_id(login: str) -> str:
-    # Stable fake id so the same @login always maps to the same user in fixtures.
-    digest = hashlib.sha256(login.lower().encode("utf-8")).hexdigest()
+def stable_user_id(login: str) -> str:
+    """A stable nine-digit user id for a made-up ``login`` (fixtures, fakes, mentions): the same
+    login always maps to the same user."""
+    digest = hashlib.sha256(login.strip().lower().encode("utf-8")).hexdigest()
     return str(100_000_000 + int(digest[:12], 16) % 900_000_000)
 
 
@@ -103,7 +104,7 @@ def message_fragments(text: str) -> list[dict[str, Any]]:
                 fragments.append(_fragment("text", buffer + separator))
             login = word[1:].lower()
             mention = {
-                "user_id": _mention_user_id(login),
+                "user_id": stable_user_id(login),
                 "user_name": word[1:],
                 "user_login": login,
             }

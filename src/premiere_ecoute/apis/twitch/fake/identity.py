@@ -11,8 +11,9 @@ nothing can be shared but the login: ids and tokens are computed from it.
 
 from __future__ import annotations
 
-import hashlib
 import re
+
+from premiere_ecoute.apis.twitch.eventsub.envelope import stable_user_id
 
 USER_TOKEN_PREFIX = "fake-twitch-"
 APP_TOKEN_PREFIX = "fake-app-"
@@ -27,9 +28,8 @@ def normalise_login(login: str) -> str | None:
 
 
 def fake_user_id(login: str) -> str:
-    """A stable nine-digit user id for ``login`` (same formula as the EventSub fixtures)."""
-    digest = hashlib.sha256(login.strip().lower().encode("utf-8")).hexdigest()
-    return str(100_000_000 + int(digest[:12], 16) % 900_000_000)
+    """The fake Twitch's id for ``login``: the one EventSub fixtures use for it too."""
+    return stable_user_id(login)
 
 
 def fake_broadcaster_type(login: str) -> str:
