@@ -67,29 +67,30 @@ class PendingMessage:
 
 
 class Inbox:
-    async def store(self, session: AsyncSession, messages: Sequence[InboxMessage]) -> int:
-        """Insert; a message already stored is ignored. Returns how many were new."""
-        if not messages:
-            return 0
-        stmt = (
-            insert(InboxRow)
-            .values(
-                [
-                    {
-                        "source": m.source,
-                        "external_id": m.external_id,
-                        "kind": m.kind,
-                        "payload": m.payload,
-                        "sent_at": m.sent_at,
-                    }
-                    for m in messages
-                ]
-            )
-            .on_conflict_do_nothing(constraint="uq_inbox_source_external_id")
-            .returning(InboxRow.id)
-        )
-        result = await session.execute(stmt)
-        return len(result.all())
+    async def store(
+        self, session: AsyncSession, messages: Sequence[InboxMessage]
+    ) -> set[tuple[str, str]]:
+        """Insert; a message already stored is ignored. Returns the (source, external id) of
+        the new ones."""
+        unique: dict[tuple[str, str], InboxMessage] = {}
+        for m in messages:
+            unique.setdefault((m.source, m.external_id), m)
+        if not unique:
+            return set()
+        rows = [
+            {
+                "source": m.source,
+                "external_id": m.external_id,
+                "kind": m.kind,
+                "payload": m.payload,
+                "sent_at": m.sent_at,
+            }
+            for m in unique.values()
+        ]
+        # One cached statement run with many parameter sets: SQLAlchemy sends them as
+        # multi-row INSERTs without compiling a new statement for every batch size.
+        result = await session.execute(_INSERT_RETURNING, rows)
+        return {(r.source, r.external_id) for r in result}
 
     async def claim(self, session: AsyncSession, limit: int = 500) -> list[PendingMessage]:
         """Lock a batch of unprocessed messages (skipping ones another process holds)."""
@@ -224,24 +225,8 @@ class GroupCommitWriter:
                     log.warning("inbox.wake_failed", exc_info=True)
 
     async def _write(self, messages: list[InboxMessage]) -> set[tuple[str, str]]:
-        unique: dict[tuple[str, str], InboxMessage] = {}
-        for m in messages:
-            unique.setdefault((m.source, m.external_id), m)
-        rows = [
-            {
-                "source": m.source,
-                "external_id": m.external_id,
-                "kind": m.kind,
-                "payload": m.payload,
-                "sent_at": m.sent_at,
-            }
-            for m in unique.values()
-        ]
         async with self._sessionmaker() as session, session.begin():
-            # One cached statement run with many parameter sets: SQLAlchemy sends them as
-            # multi-row INSERTs without compiling a new statement for every batch size.
-            result = await session.execute(_INSERT_RETURNING, rows)
-            return {(r.source, r.external_id) for r in result}
+            return await self._inbox.store(session, messages)
 
     async def close(self) -> None:
         import asyncio

@@ -21,9 +21,9 @@ def _msg(external_id: str) -> InboxMessage:
 
 async def test_same_message_twice_is_stored_once(container: Any) -> None:
     async with container.db.sessionmaker() as s, s.begin():
-        assert await container.inbox.store(s, [_msg("m1")]) == 1
+        assert await container.inbox.store(s, [_msg("m1")]) == {("twitch", "m1")}
     async with container.db.sessionmaker() as s, s.begin():
-        assert await container.inbox.store(s, [_msg("m1"), _msg("m2")]) == 1
+        assert await container.inbox.store(s, [_msg("m1"), _msg("m2")]) == {("twitch", "m2")}
     async with container.db.session() as s:
         assert await container.inbox.pending_count(s) == 2
 
@@ -60,7 +60,7 @@ async def test_processed_chat_keeps_no_text_unless_processing_failed(container: 
         redelivered = await container.inbox.store(s, [_chat("ok")])
     async with container.db.session() as s:
         rows = {r.external_id: r for r in await s.scalars(select(InboxRow))}
-    assert redelivered == 0
+    assert redelivered == set()
     assert rows["ok"].payload["body"]["event"] == {"chatter_user_id": "42"}
     assert rows["ok"].processed_at is not None and rows["ok"].error is None
     assert rows["bad"].payload == messages[1].payload and rows["bad"].error == "unparsable"
