@@ -118,15 +118,15 @@ def wire(c: Container, overrides: dict[str, Any]) -> None:
 
     async def on_session_event(event: Any) -> None:
         if isinstance(event, SessionEvent):
-            user_id = published.get(event.session_id)
-            if user_id is None:
+
+            async def owner() -> int | None:
                 from premiere_ecoute.sessions.models import ListeningSession
 
                 async with c.db.session() as session:
                     row = await session.get(ListeningSession, event.session_id)
-                    user_id = row.user_id if row else None
-                if user_id is not None:
-                    published.set(event.session_id, user_id)
+                    return row.user_id if row else None
+
+            user_id = await published.get_or_load(event.session_id, owner)
             await publish_session(c, event.session_id, user_id)
 
     c.dispatcher.subscribe(None, on_session_event)

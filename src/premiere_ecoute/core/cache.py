@@ -46,7 +46,8 @@ class TTLCache(Generic[V]):
         else:
             self._items.pop(key, None)
 
-    async def get_or_load(self, key: Hashable, load: Callable[[], Awaitable[V]]) -> V:
+    async def get_or_load(self, key: Hashable, load: Callable[[], Awaitable[V | None]]) -> V | None:
+        """The cached value, else ``load()``'s, kept unless it is None (a miss is not cached)."""
         value = self.get(key)
         if value is None:
             value = await load()

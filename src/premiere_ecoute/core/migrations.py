@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -26,7 +27,9 @@ def upgrade(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+@functools.cache
 def head_revision() -> str | None:
+    """The newest migration shipped with this code (read from disk once: /ready asks often)."""
     return ScriptDirectory.from_config(alembic_config("postgresql://x/y")).get_current_head()
 
 
