@@ -28,6 +28,7 @@ from premiere_ecoute.core.messages import Command
 from premiere_ecoute.core.unit_of_work import UnitOfWork
 from premiere_ecoute.sessions.events import SessionDeleted, ViewerRatingsErased
 from premiere_ecoute.sessions.models import ListeningSession, SessionVoter, Vote
+from premiere_ecoute.sessions.queries import active_session_of
 from premiere_ecoute.sessions.voting import erase_viewer_ratings
 
 SELF_SERVICE_ROLES = (Role.VIEWER.value, Role.STREAMER.value)
@@ -252,12 +253,7 @@ async def start_impersonation(cmd: StartImpersonation, uow: UnitOfWork) -> User:
 
 
 async def _live_session(uow: UnitOfWork, user_id: int) -> bool:
-    found = await uow.session.scalar(
-        select(ListeningSession.id).where(
-            ListeningSession.user_id == user_id, ListeningSession.status == "active"
-        )
-    )
-    return found is not None
+    return await active_session_of(uow.session, user_id) is not None
 
 
 async def delete_account(cmd: DeleteAccount, uow: UnitOfWork) -> str:

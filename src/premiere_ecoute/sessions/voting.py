@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from premiere_ecoute.sessions.events import PollBallotsUpdated, VoteAccepted
 from premiere_ecoute.sessions.models import ListeningSession, Poll, SessionVoter, Vote
+from premiere_ecoute.sessions.repository import get_session, scale_of
 from premiere_ecoute.sessions.scores import ReportState, Scale, Timeline
 
 # Statements built once and run with many parameter sets (executemany): the hot path does not
@@ -51,7 +52,6 @@ class VoteOutcome:
 
 
 def load_report(row: ListeningSession) -> ReportState:
-    from premiere_ecoute.sessions.repository import scale_of
 
     if row.report:
         return ReportState.from_json(row.report)
@@ -166,15 +166,8 @@ async def record_poll_update(
     poll = await s.scalar(select(Poll).where(Poll.twitch_poll_id == twitch_poll_id))
     if poll is None:
         return None
-    row = await s.scalar(
-        select(ListeningSession)
-        .where(ListeningSession.id == poll.session_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if row is None:
-        return None
-    scale = Scale.from_json(row.scale)
+    row = await get_session(s, poll.session_id, lock=True)  # a poll's session exists (FK)
+    scale = scale_of(row)
     matched: dict[str, int] = {}
     for title, votes in counts.items():
         option = scale.canonical(title)
@@ -257,13 +250,6 @@ async def stored_facts(s: AsyncSession, session_id: int) -> RatingFacts:
 async def erase_viewer_ratings(s: AsyncSession, session_id: int) -> None:
     """Rebuild a session's counters from the votes and polls that remain (after a viewer's
     ratings were deleted). O(votes of the session), for a rare event."""
-    row = await s.scalar(
-        select(ListeningSession)
-        .where(ListeningSession.id == session_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if row is None:
-        return
+    row = await get_session(s, session_id, lock=True)
     facts = await stored_facts(s, session_id)
-    store_report(row, facts.report(Scale.from_json(row.scale)))
+    store_report(row, facts.report(scale_of(row)))

@@ -24,6 +24,7 @@ from premiere_ecoute.web.routes.session_forms import (
     error_page,
     gettext_for,
     locale_of,
+    may_manage,
     refusal,
     session_access,
 )
@@ -69,8 +70,7 @@ async def report_page(request: Request, session_id: int) -> Response:
         owner=access.owner,
         report=report,
         ranking=ranking(report)[:3],
-        can_manage=access.user is not None
-        and (access.user.id == access.owner.id or access.user.is_admin),
+        can_manage=may_manage(access.user, access.owner.id),
     )
 
 
