@@ -121,7 +121,7 @@ def fake_clock() -> Any:
 
 @pytest.fixture
 def memory_ports(fake_clock: Any) -> Any:
-    from premiere_ecoute.sessions.memory_ports import MemoryPorts
+    from tests.support.memory_ports import MemoryPorts
 
     return MemoryPorts(clock=fake_clock)
 

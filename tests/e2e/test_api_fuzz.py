@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 
-from premiere_ecoute.accounts.service import create_token, create_user  # noqa: E402
-from premiere_ecoute.sessions.memory_ports import sample_album  # noqa: E402
+from premiere_ecoute.demo import create_token, create_user  # noqa: E402
+from tests.support.memory_ports import sample_album  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -97,9 +97,9 @@ class FuzzApi:
 
 @pytest.fixture
 async def fuzz_api(container: Any) -> AsyncIterator[FuzzApi]:
-    from premiere_ecoute.web.app import create_app
+    from premiere_ecoute.bootstrap import web_app
 
-    app = create_app(container, run_background=False)
+    app = web_app(container, run_background=False)
     streamer = await create_user(container, "fuzzstreamer", "streamer")
     viewer = await create_user(container, "fuzzviewer", "viewer")
     tokens = [await create_token(container, u.id, "fuzz") for u in (streamer, viewer)]

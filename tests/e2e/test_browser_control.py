@@ -15,8 +15,8 @@ import httpx
 import pytest
 from itsdangerous import TimestampSigner
 
-from premiere_ecoute.accounts.service import create_token
-from premiere_ecoute.web.app import create_app
+from premiere_ecoute.bootstrap import web_app
+from premiere_ecoute.demo import create_token
 from tests.e2e.conftest import free_port
 from tests.integration.sessions.support import make_cast, prepare
 
@@ -50,7 +50,7 @@ async def served(container: Any) -> AsyncIterator[str]:
     """The app on a free port, in this event loop, with real SSE streams."""
     import uvicorn
 
-    app = create_app(container, run_background=False)
+    app = web_app(container, run_background=False)
     if not any(getattr(r, "path", "") == "/sessions/new" for r in app.routes):
         from premiere_ecoute.web.routes.session_pages import router
 

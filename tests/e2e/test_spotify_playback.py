@@ -10,9 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from premiere_ecoute.sessions.monitor import start_monitors
+from premiere_ecoute.bootstrap import web_app
+from premiere_ecoute.demo import create_token, create_user
 from tests.integration.spotify import conftest as spotify_fixtures
 from tests.integration.spotify.conftest import ALBUM, SpotifyWorld, wait_until
+from tests.support.runtime import start_monitors
 
 # The fake-Spotify world and container factory of the integration tests.
 world = spotify_fixtures.world
@@ -24,18 +26,14 @@ OWNER = "fake-spotify-dj_host"
 
 @pytest.fixture
 async def api(make_container: Any) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
-    from premiere_ecoute.web.app import create_app
-
     c = await make_container()
-    app = create_app(c, run_background=False)
+    app = web_app(c, run_background=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield c, client
 
 
 async def _bearer(c: Any, login: str, role: str) -> dict[str, str]:
-    from premiere_ecoute.accounts.service import create_token, create_user
-
     user = await create_user(c, login, role, actor="test")
     return {"Authorization": f"Bearer {await create_token(c, user.id)}"}
 
@@ -90,7 +88,7 @@ async def test_streamer_runs_a_spotify_session_through_failures(
     assert moved.status_code == 200 and world.spotify.player(OWNER).index == 3
 
     world.spotify.fail_next("GET /me/player", 503, times=10_000)
-    breaker = c.services["breakers"].get("spotify")
+    breaker = c.breakers.get("spotify")
 
     async def circuit_open() -> bool:
         return breaker.state == "open"

@@ -11,9 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
-from premiere_ecoute.accounts.service import create_token, create_user
 from premiere_ecoute.apis.twitch.simulator import CrowdConfig, run_crowd
+from premiere_ecoute.bootstrap import build, web_app
+from premiere_ecoute.core.inbox import InboxRow
+from premiere_ecoute.demo import create_token, create_user
 from tests.conftest import make_settings
 from tests.integration.twitch.conftest import fake_album_id, free_port, serving, wait_for
 
@@ -23,16 +26,10 @@ OPTIONS = [str(n) for n in range(11)]
 
 @asynccontextmanager
 async def running_app(clean_db: str, **overrides: Any) -> AsyncIterator[tuple[Any, str]]:
-    from premiere_ecoute.bootstrap import build
-    from premiere_ecoute.web.app import create_app
-    from premiere_ecoute.web.routes import twitch_auth
-
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     c = build(make_settings(database_url=clean_db, base_url=base, **overrides), pool_size=5)
-    app = create_app(c, run_background=True)
-    if not any(getattr(r, "path", "") == "/auth/twitch/login" for r in app.routes):
-        app.include_router(twitch_auth.router)
+    app = web_app(c, run_background=True)
     async with serving(app, port, lifespan="on"):
         yield c, base
 
@@ -55,13 +52,10 @@ async def _first_track_once_ingested(
     c: Any, http: httpx.AsyncClient, session_id: int, messages: int, broadcaster_id: str
 ) -> dict[str, Any]:
     """The report's first track once the viewers' ``messages`` are stored and processed."""
-    from sqlalchemy import func, select
-
-    from premiere_ecoute.core.inbox import InboxRow
 
     async def all_processed() -> bool:
         # The streamer's own announcements come through the chat subscription too.
-        chatter = InboxRow.payload["body"]["event"]["chatter_user_id"].astext
+        chatter = InboxRow.payload["chatter_id"].astext
         async with c.db.session() as s:
             done = await s.scalar(
                 select(func.count())
@@ -110,15 +104,11 @@ async def test_a_crowd_on_the_webhook_gets_exactly_its_distribution_in_the_repor
 async def test_a_crowd_over_the_eventsub_websocket_gets_exactly_its_distribution(
     clean_db: str,
 ) -> None:
-    from premiere_ecoute.apis.twitch.eventsub_runtime import start_eventsub_websocket
-
     async with (
         running_app(clean_db, twitch_eventsub_transport="websocket") as (c, base),
         httpx.AsyncClient(base_url=base) as http,
     ):
-        if "eventsub_ws" not in c.services:  # until the lead starts it with the web app
-            await start_eventsub_websocket(c)
-        await wait_for(lambda: c.services["eventsub_ws"].session_id)
+        await wait_for(lambda: c.eventsub_ws.session_id)
         session_id, broadcaster_id = await _start_session(c, http)
         rng = random.Random(5)
         viewers = [f"viewer_ws{i}" for i in range(80)]

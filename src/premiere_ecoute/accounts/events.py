@@ -1,3 +1,5 @@
+"""Account events (stream ``user-<id>``)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -45,3 +47,23 @@ class ConnectionLinked(AccountEvent):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class AccountDeleted(AccountEvent):
     """The login is not kept: the log must not name a deleted person."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SpotifyAppConfigured(AccountEvent):
+    client_id: str | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StreamerFollowed(AccountEvent):
+    streamer_id: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StreamerUnfollowed(AccountEvent):
+    streamer_id: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ImpersonationStarted(AccountEvent):
+    admin_id: int

@@ -1,9 +1,11 @@
-"""Accounts: users, OAuth connections (encrypted), personal API tokens, follows."""
+"""Accounts: users, OAuth connections (encrypted), personal API tokens, follows; the role
+policy and the decrypted credentials the provider clients use."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -73,3 +75,45 @@ class Follow(Timestamped, Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     source: Mapped[str] = mapped_column(String(20), server_default=text("'app'"))
+
+
+@dataclass(frozen=True, slots=True)
+class RolePolicy:
+    """``ADMIN_LOGINS`` and ``BOT_LOGIN`` decide their logins' roles (SPEC §1)."""
+
+    admins: frozenset[str] = frozenset()
+    bot: str = ""
+
+    def role_for(self, login: str, requested: str) -> str:
+        if login in self.admins:
+            return Role.ADMIN.value
+        if self.bot and login == self.bot:
+            return Role.BOT.value
+        return requested
+
+
+# Credentials as the provider clients need them (decrypted by the repository on each read).
+
+
+@dataclass(frozen=True, slots=True)
+class SpotifyCredentials:
+    """A streamer's Spotify tokens. ``client_id``/``client_secret`` are the streamer's own
+    Spotify app when they brought one (SPEC §7); ``None`` means the instance's app."""
+
+    user_id: int
+    access_token: str
+    refresh_token: str | None
+    expires_at: dt.datetime | None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserToken:
+    """A Twitch user's credentials as the client needs them to call and, on a 401, refresh
+    once. ``user_id`` is the Twitch user id."""
+
+    user_id: str
+    access_token: str
+    refresh_token: str | None = None
+    expires_at: dt.datetime | None = None

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from premiere_ecoute.accounts.models import OAuthCredential, Role, User
 from premiere_ecoute.core.event_store import StoredEventRow
 from premiere_ecoute.core.inbox import Inbox
+from premiere_ecoute.core.jobs import failed_job_count
 from premiere_ecoute.discography.models import Album, Playlist
-from premiere_ecoute.jobs.queue import failed_job_count
 from premiere_ecoute.sessions.models import ListeningSession, Vote
 from premiere_ecoute.sessions.voting import load_report
 

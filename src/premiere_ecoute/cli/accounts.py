@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from premiere_ecoute.accounts.queries import user_by_login
 from premiere_ecoute.cli.common import container, fail, quiet_logs, run, settings
+from premiere_ecoute.demo import create_token, create_user
 
 users = typer.Typer(help="Manage users.", no_args_is_help=True)
 tokens = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
@@ -16,8 +18,6 @@ def users_create(
     role: str = typer.Option("viewer", help="viewer, streamer, admin or bot"),
 ) -> None:
     """Create a user (with the fakes on, linked to fake Twitch and fake Spotify)."""
-    from premiere_ecoute.accounts.service import create_user
-
     quiet_logs()
     s = settings()
 
@@ -38,9 +38,6 @@ def tokens_create(
     name: str = typer.Option("cli", help="A label to recognise it"),
 ) -> None:
     """Print a new personal API token (and nothing else) on stdout."""
-    from premiere_ecoute.accounts.queries import user_by_login
-    from premiere_ecoute.accounts.service import create_token
-
     quiet_logs()
     s = settings()
 

@@ -10,8 +10,11 @@ from typing import Any, TypeVar
 
 import typer
 
+from premiere_ecoute.bootstrap import build
 from premiere_ecoute.config import Settings, load_settings
+from premiere_ecoute.core import migrations
 from premiere_ecoute.core.errors import DomainError
+from premiere_ecoute.telemetry.logging import configure_logging
 
 T = TypeVar("T")
 
@@ -30,16 +33,11 @@ def settings(**overrides: Any) -> Settings:
 
 
 def quiet_logs() -> None:
-    from premiere_ecoute.telemetry.logging import configure_logging
-
     configure_logging("WARNING", json=True)
 
 
 @asynccontextmanager
 async def container(s: Settings, *, migrate: bool = True) -> AsyncIterator[Any]:
-    from premiere_ecoute.bootstrap import build
-    from premiere_ecoute.core import migrations
-
     c = build(s)
     if migrate:
         await asyncio.to_thread(migrations.upgrade, c.database_url)

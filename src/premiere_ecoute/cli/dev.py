@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import typer
 
+from premiere_ecoute.apis.twitch.simulator import CrowdConfig, parse_distribution, run_crowd
 from premiere_ecoute.cli.common import container, fail, quiet_logs, run, settings
+from premiere_ecoute.demo import seed
+from premiere_ecoute.sessions.scores import Scale
 
 simulate = typer.Typer(help="Load and demo tools.", no_args_is_help=True)
 
 
 def demo() -> None:
     """Seed demo users, albums and a finished session with votes."""
-    from premiere_ecoute.demo import seed
-
     quiet_logs()
     s = settings()
 
@@ -48,9 +49,6 @@ def chat(
     concurrency: int = typer.Option(20, min=1, max=1000),
 ) -> None:
     """A crowd of fake viewers sending signed channel.chat.message notifications."""
-    from premiere_ecoute.apis.twitch.simulator import CrowdConfig, parse_distribution, run_crowd
-    from premiere_ecoute.sessions.scores import Scale
-
     quiet_logs()
     scale = Scale.parse(options)
     try:

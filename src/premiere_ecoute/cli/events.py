@@ -7,6 +7,8 @@ from typing import Any
 import typer
 
 from premiere_ecoute.cli.common import container, fail, quiet_logs, run, settings
+from premiere_ecoute.core.jobs import list_failed_jobs
+from premiere_ecoute.sessions.replay import replay_all
 
 events = typer.Typer(help="The event log.", no_args_is_help=True)
 jobs = typer.Typer(help="The job queue.", no_args_is_help=True)
@@ -15,8 +17,6 @@ jobs = typer.Typer(help="The job queue.", no_args_is_help=True)
 @events.command("replay")
 def replay(session: int = typer.Option(None, "--session", help="Only this session id")) -> None:
     """Rebuild reports from events alone; print differences (exit 1 when any)."""
-    from premiere_ecoute.sessions.replay import replay_all
-
     quiet_logs()
     s = settings()
 
@@ -44,8 +44,6 @@ def replay(session: int = typer.Option(None, "--session", help="Only this sessio
 @jobs.command("failed")
 def failed(limit: int = typer.Option(50, min=1, max=1000)) -> None:
     """List failed jobs (kept for inspection and retry)."""
-    from premiere_ecoute.jobs.queue import list_failed_jobs
-
     quiet_logs()
     s = settings()
 

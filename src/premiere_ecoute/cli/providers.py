@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from premiere_ecoute.apis.spotify import oauth as spotify_oauth
+from premiere_ecoute.apis.twitch import oauth as twitch_oauth
 from premiere_ecoute.cli.common import container, quiet_logs, run, settings
+from premiere_ecoute.config import browser_auth_urls
+from premiere_ecoute.discography.links import parse_spotify_ref
 
 spotify = typer.Typer(help="Spotify catalogue and linking.", no_args_is_help=True)
 twitch = typer.Typer(help="Twitch login.", no_args_is_help=True)
@@ -34,8 +38,6 @@ def search(
 @spotify.command("album")
 def album(ref: str = typer.Argument(..., help="Album id, open.spotify.com link or URI")) -> None:
     """Show an album and its tracks."""
-    from premiere_ecoute.discography.links import parse_spotify_ref
-
     quiet_logs()
     s = settings()
 
@@ -54,19 +56,15 @@ def album(ref: str = typer.Argument(..., help="Album id, open.spotify.com link o
 @spotify.command("auth-url")
 def spotify_auth_url() -> None:
     """Print a Spotify authorization URL (PKCE), to check the app's configuration."""
-    from premiere_ecoute.apis.spotify.oauth import authorize_url, make_pkce
-    from premiere_ecoute.apis.twitch.oauth import new_state
-    from premiere_ecoute.config import browser_auth_urls
-
     s = settings()
     _, accounts = browser_auth_urls(s)
-    _, challenge = make_pkce()
+    _, challenge = spotify_oauth.make_pkce()
     typer.echo(
-        authorize_url(
+        spotify_oauth.authorize_url(
             accounts,
             s.spotify_client_id or "fake-spotify-client",
             f"{s.base_url}/auth/spotify/callback",
-            new_state(),
+            twitch_oauth.new_state(),
             challenge,
         )
     )
@@ -75,16 +73,13 @@ def spotify_auth_url() -> None:
 @twitch.command("auth-url")
 def twitch_auth_url() -> None:
     """Print a Twitch authorization URL, to check the app's configuration."""
-    from premiere_ecoute.apis.twitch.oauth import authorize_url, new_state
-    from premiere_ecoute.config import browser_auth_urls
-
     s = settings()
     auth, _ = browser_auth_urls(s)
     typer.echo(
-        authorize_url(
+        twitch_oauth.authorize_url(
             s.twitch_client_id or "fake-twitch-client",
             f"{s.base_url}/auth/twitch/callback",
-            new_state(),
+            twitch_oauth.new_state(),
             auth_url=auth,
         )
     )

@@ -6,8 +6,13 @@ import asyncio
 import signal
 
 import typer
+import uvicorn
 
+from premiere_ecoute.bootstrap import build, resolve_database_url, run_worker_process, web_app
 from premiere_ecoute.cli.common import container, fail, settings
+from premiere_ecoute.core import migrations
+from premiere_ecoute.demo import seed_if_empty
+from premiere_ecoute.telemetry.logging import configure_logging
 
 
 def serve(
@@ -18,13 +23,6 @@ def serve(
     ),
 ) -> None:
     """Run the web app. In development it also runs the worker and the built-in fakes."""
-    import uvicorn
-
-    from premiere_ecoute.bootstrap import build
-    from premiere_ecoute.core import migrations
-    from premiere_ecoute.telemetry.logging import configure_logging
-    from premiere_ecoute.web.app import create_app
-
     s = settings()
     configure_logging(s.log_level, s.log_json)
     host = host or s.host
@@ -37,11 +35,8 @@ def serve(
     except Exception as exc:
         fail(f"cannot prepare the database: {exc}")
         raise
-    if demo if demo is not None else s.environment == "development":
-        from premiere_ecoute.demo import seed_if_empty
-
-        asyncio.run(seed_if_empty(s, c.database_url))
-    app = create_app(c)
+    seed = demo if demo is not None else s.environment == "development"
+    app = web_app(c, on_started=seed_if_empty if seed else None)
     uvicorn.run(
         app,
         host=host,
@@ -55,33 +50,21 @@ def serve(
 
 def worker() -> None:
     """Run the job worker and the vote ingest loop (production: as many as needed)."""
-    from premiere_ecoute.runtime import ingest_loop, run_worker, start_chat_queue
-    from premiere_ecoute.telemetry.logging import configure_logging
-
     s = settings()
     configure_logging(s.log_level, s.log_json)
 
     async def main() -> None:
         async with container(s) as c:
-            await c.start()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, c.stopping.set)
-            c.spawn(ingest_loop(c), "ingest")
-            await start_chat_queue(c)
-            work = asyncio.create_task(run_worker(c))
-            await c.stopping.wait()
-            work.cancel()
-            await asyncio.gather(work, return_exceptions=True)
+            await run_worker_process(c)
 
     asyncio.run(main())
 
 
 def migrate() -> None:
     """Apply database migrations (also done at every serve start)."""
-    from premiere_ecoute.bootstrap import resolve_database_url
-    from premiere_ecoute.core import migrations
-
     s = settings()
     url = resolve_database_url(s)
     try:

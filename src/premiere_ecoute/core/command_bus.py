@@ -1,4 +1,4 @@
-"""Command bus: validate -> handle inside a unit of work -> commit -> dispatch events.
+"""Command bus: validate -> handle inside a unit of work -> commit (which dispatches events).
 
 A failed command rolls back and its typed error reaches the caller unchanged."""
 
@@ -45,7 +45,7 @@ class CommandBus:
         self._handlers[command_type] = handler
 
     def unit_of_work(self, **meta: Any) -> UnitOfWork:
-        return UnitOfWork(self._sessionmaker, self._store, self._clock, meta)
+        return UnitOfWork(self._sessionmaker, self._store, self._clock, self.dispatcher, meta)
 
     async def execute(
         self, command: Command, *, actor: str | None = None, correlation_id: str | None = None
@@ -66,10 +66,8 @@ class CommandBus:
                 result = await handler(command, uow)
                 await uow.commit()
         except Exception as exc:
-            # A handler may commit a record of its failure before raising (a saga's
-            # "start failed"): those events happened, so live views hear of them.
-            if uow.committed:
-                await self.dispatcher.dispatch(uow.committed)
+            # A handler may commit a record of its failure before raising (a saga's "start
+            # failed"): that commit already announced itself.
             log.info(
                 "bus.command.failed",
                 command=type(command).__name__,
@@ -82,7 +80,4 @@ class CommandBus:
             command=type(command).__name__,
             ms=round((time.perf_counter() - started) * 1000, 2),
         )
-        for fn in uow.after_commit:
-            fn()
-        await self.dispatcher.dispatch(uow.committed)
         return result

@@ -1,9 +1,13 @@
 """Typed domain errors. Each maps to one HTTP status and one machine-readable code.
 
-A message is written for the person who reads it (streamer, viewer, operator).
+A message is written for the person who reads it (streamer, viewer, operator). Raised with
+``refuse``, it keeps its gettext msgid and values apart, so pages and the API can show it in
+the reader's language.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class DomainError(Exception):
@@ -13,6 +17,21 @@ class DomainError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.msgid: str | None = None
+        self.params: dict[str, Any] = {}
+
+
+def N_(msgid: str) -> str:
+    """Marks a msgid for extraction; the reader's language is applied when it is shown."""
+    return msgid
+
+
+def refuse(kind: type[DomainError], msgid: str, **params: Any) -> DomainError:
+    """A ``kind`` error whose message is ``msgid`` with ``params``, translatable later."""
+    error = kind(msgid % params if params else msgid)
+    error.msgid = msgid
+    error.params = params
+    return error
 
 
 class ValidationFailed(DomainError):

@@ -3,6 +3,8 @@ before they are acknowledged, then processed in batches by their consumer."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    delete,
     func,
     literal_column,
     select,
@@ -27,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from premiere_ecoute.core.orm import Base
 
 log = structlog.get_logger(__name__)
+KEEP_PROCESSED = dt.timedelta(days=7)
 
 
 class InboxRow(Base):
@@ -114,7 +118,7 @@ class Inbox:
     async def mark_done(
         self, session: AsyncSession, ids: Sequence[int], errors: dict[int, str] | None = None
     ) -> None:
-        """Mark processed. The text of a processed chat message is dropped (what counts, the
+        """Mark processed. The ``text`` of a processed message is dropped (what counts, the
         vote, is stored elsewhere), unless processing failed and an operator may need it; the
         rest of the row stays until the weekly pruning, to recognise redeliveries."""
         if not ids:
@@ -134,6 +138,14 @@ class Inbox:
                 .values(processed_at=func.now(), error=err[:500])
             )
 
+    async def prune(self, session: AsyncSession, keep: dt.timedelta = KEEP_PROCESSED) -> int:
+        """Delete processed rows older than ``keep`` (long enough to recognise any
+        redelivery); returns how many."""
+        result = await session.execute(
+            delete(InboxRow).where(InboxRow.processed_at < func.now() - keep)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def pending_count(self, session: AsyncSession) -> int:
         n = await session.scalar(
             select(func.count()).select_from(InboxRow).where(InboxRow.processed_at.is_(None))
@@ -148,8 +160,8 @@ _INSERT_RETURNING = (
 )
 
 
-# The chat message itself (text and fragments) inside an EventSub notification.
-_WITHOUT_TEXT = InboxRow.payload.op("#-")(literal_column("'{body,event,message}'::text[]"))
+# A processed chat line keeps who sent it (redelivery checks and erasure need it), not what.
+_WITHOUT_TEXT = InboxRow.payload.op("-")(literal_column("'text'::text"))
 
 
 class GroupCommitWriter:
@@ -169,8 +181,6 @@ class GroupCommitWriter:
         max_batch: int = 200,
         on_commit: Any = None,
     ) -> None:
-        import asyncio
-
         self._sessionmaker = sessionmaker
         self._inbox = inbox
         self._window_s = window_s
@@ -181,8 +191,6 @@ class GroupCommitWriter:
 
     async def store(self, message: InboxMessage) -> bool:
         """Returns True when the message was new, False for a redelivery."""
-        import asyncio
-
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="inbox.writer")
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -190,8 +198,6 @@ class GroupCommitWriter:
         return await future
 
     async def _run(self) -> None:
-        import asyncio
-
         while True:
             batch = [await self._queue.get()]
             deadline = asyncio.get_running_loop().time() + self._window_s
@@ -229,9 +235,6 @@ class GroupCommitWriter:
             return await self._inbox.store(session, messages)
 
     async def close(self) -> None:
-        import asyncio
-        import contextlib
-
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -1,39 +1,54 @@
-"""Job definitions, bound to a container when the worker (or the web app) starts."""
+"""Every job the worker runs, each bound to typed dependencies when the worker starts:
+the heartbeat, token refresh, follows sync, inbox pruning and EventSub restore."""
 
 from __future__ import annotations
 
-import socket
-from typing import TYPE_CHECKING
-
 import structlog
 
-from premiere_ecoute.jobs.queue import record_heartbeat
-
-if TYPE_CHECKING:
-    from premiere_ecoute.bootstrap import Container
+from premiere_ecoute.core.jobs import record_heartbeat
+from premiere_ecoute.jobs.deps import JobDeps
+from premiere_ecoute.jobs.follows import sync_all_follows
+from premiere_ecoute.jobs.tokens import refresh_expiring
 
 log = structlog.get_logger(__name__)
-WORKER_NAME = f"{socket.gethostname()}"
 
 
-def register_tasks(c: Container) -> None:
-    app = c.jobs
+def register_tasks(deps: JobDeps, worker_name: str) -> None:
+    app = deps.jobs
     if getattr(app, "_pe_registered", False):
         return
-    app._pe_registered = True
-    every = max(1, min(59, c.settings.worker_heartbeat_s))
+    app._pe_registered = True  # type: ignore[attr-defined]
+    k = deps.kernel
+    every = max(1, min(59, k.settings.worker_heartbeat_s))
 
     @app.periodic(cron=f"* * * * * */{every}", periodic_id="heartbeat")
     @app.task(name="heartbeat", queueing_lock="heartbeat", pass_context=False)
     async def heartbeat(timestamp: int) -> None:
-        async with c.db.sessionmaker() as s, s.begin():
-            await record_heartbeat(s, WORKER_NAME, "job")
+        async with k.db.sessionmaker() as s, s.begin():
+            await record_heartbeat(s, worker_name, "job")
         log.debug("jobs.heartbeat", timestamp=timestamp)
 
-    from premiere_ecoute.jobs.follows import register_follow_jobs
-    from premiere_ecoute.jobs.maintenance import register_maintenance
-    from premiere_ecoute.jobs.tokens import register_token_jobs
+    @app.periodic(cron="* * * * *", periodic_id="refresh-tokens")
+    @app.task(name="refresh_tokens", queueing_lock="refresh_tokens", pass_context=False)
+    async def refresh_tokens(timestamp: int) -> None:
+        counts = await refresh_expiring(deps)
+        if counts["due"]:
+            log.info("jobs.tokens.refreshed", **counts)
 
-    register_maintenance(c)
-    register_token_jobs(c)
-    register_follow_jobs(c)
+    @app.periodic(cron="41 * * * *", periodic_id="sync-follows")
+    @app.task(name="sync_follows", queueing_lock="sync_follows", pass_context=False)
+    async def sync_follows_job(timestamp: int) -> None:
+        synced, failed = await sync_all_follows(deps)
+        log.info("jobs.follows.done", synced=synced, failed=failed, timestamp=timestamp)
+
+    @app.periodic(cron="17 * * * *", periodic_id="prune-inbox")
+    @app.task(name="prune_inbox", queueing_lock="prune_inbox", pass_context=False)
+    async def prune_inbox_job(timestamp: int) -> None:
+        async with k.db.sessionmaker() as s, s.begin():
+            pruned = await k.inbox.prune(s)
+        log.info("jobs.inbox.pruned", rows=pruned)
+
+    @app.periodic(cron="* * * * *", periodic_id="restore-eventsub")
+    @app.task(name="restore_eventsub", queueing_lock="restore_eventsub", pass_context=False)
+    async def restore_eventsub(timestamp: int) -> None:
+        await deps.subscriptions.restore_lost()

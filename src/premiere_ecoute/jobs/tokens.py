@@ -6,35 +6,33 @@ takes it out of this job and makes the account page ask the user to reconnect.""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import structlog
 
-from premiere_ecoute.accounts.tokens import CredentialRepository, Expiring
 from premiere_ecoute.apis.spotify.oauth import SpotifyReconnectRequired
 from premiere_ecoute.apis.twitch.oauth import TokenRefused
-
-if TYPE_CHECKING:
-    from premiere_ecoute.bootstrap import Container
+from premiere_ecoute.jobs.deps import JobDeps
+from premiere_ecoute.sessions.queries import Expiring, credentials_to_refresh
 
 log = structlog.get_logger(__name__)
 REFRESH_WITHIN = dt.timedelta(minutes=10)
 
 
-async def _refresh_spotify(c: Container, repo: CredentialRepository, due: Expiring) -> None:
-    creds = await repo.spotify(due.user_id)
+async def _refresh_spotify(deps: JobDeps, due: Expiring) -> None:
+    creds = await deps.credentials.spotify(due.user_id)
     # The client saves the new tokens (encrypted) through its token store.
-    await c.services["spotify"].refresh_user_token(creds)
+    await deps.spotify.refresh_user_token(creds)
 
 
-async def _refresh_twitch(c: Container, repo: CredentialRepository, due: Expiring) -> None:
+async def _refresh_twitch(deps: JobDeps, due: Expiring) -> None:
     if not due.twitch_user_id:
         raise TokenRefused("this account has no Twitch user id", service="twitch")
-    token = await repo.twitch(due.twitch_user_id)
+    token = await deps.credentials.twitch(due.twitch_user_id)
     assert token.refresh_token is not None  # the query only returns refreshable rows
-    fresh = await c.services["twitch"].oauth.refresh(token.refresh_token)
-    await repo.save_twitch(
+    fresh = await deps.twitch.oauth.refresh(token.refresh_token)
+    await deps.credentials.save(
         due.user_id,
+        "twitch",
         fresh.access_token,
         fresh.refresh_token or token.refresh_token,
         fresh.expires_at,
@@ -42,21 +40,22 @@ async def _refresh_twitch(c: Container, repo: CredentialRepository, due: Expirin
 
 
 async def refresh_expiring(
-    c: Container, *, within: dt.timedelta = REFRESH_WITHIN
+    deps: JobDeps, *, within: dt.timedelta = REFRESH_WITHIN
 ) -> dict[str, int]:
     """Refresh what is due now; returns counts (due, refreshed, needs_reconnect, failed)."""
-    repo: CredentialRepository = c.services["credentials"]
-    due = await repo.expiring(c.clock.now() + within, c.settings.bot_login)
+    k = deps.kernel
+    async with k.db.session() as s:
+        due = await credentials_to_refresh(s, k.clock.now() + within, k.settings.bot_login)
     counts = {"due": len(due), "refreshed": 0, "needs_reconnect": 0, "failed": 0}
     for item in due:
         try:
             if item.provider == "spotify":
-                await _refresh_spotify(c, repo, item)
+                await _refresh_spotify(deps, item)
             else:
-                await _refresh_twitch(c, repo, item)
+                await _refresh_twitch(deps, item)
             counts["refreshed"] += 1
         except (SpotifyReconnectRequired, TokenRefused) as exc:
-            await repo.mark_needs_reconnect(item.user_id, item.provider)
+            await deps.credentials.mark_needs_reconnect(item.user_id, item.provider)
             counts["needs_reconnect"] += 1
             log.warning(
                 "accounts.token.needs_reconnect",
@@ -73,18 +72,3 @@ async def refresh_expiring(
                 error=str(exc)[:200],
             )
     return counts
-
-
-def register_token_jobs(c: Container) -> None:
-    """Register the periodic refresh on the container's job app (once)."""
-    app = c.jobs
-    if getattr(app, "_pe_token_jobs", False):
-        return
-    app._pe_token_jobs = True
-
-    @app.periodic(cron="* * * * *", periodic_id="refresh-tokens")
-    @app.task(name="refresh_tokens", queueing_lock="refresh_tokens", pass_context=False)
-    async def refresh_tokens(timestamp: int) -> None:
-        counts = await refresh_expiring(c)
-        if counts["due"]:
-            log.info("jobs.tokens.refreshed", **counts)

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool, text
 
 from premiere_ecoute.core.db import to_sqlalchemy_url
-from premiere_ecoute.models import metadata
+from premiere_ecoute.migrations.metadata import metadata
 
 MIGRATION_LOCK = 7_301_955_000
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from premiere_ecoute.core.errors import ValidationFailed
+from premiere_ecoute.core.errors import N_, ValidationFailed, refuse
 from premiere_ecoute.core.messages import Command
 
 VOTE_MODES = ("chat", "poll", "both")
@@ -120,3 +120,23 @@ class CastVote(SessionCommand):
     def validate(self) -> None:
         if not isinstance(self.value, str) or not self.value.strip() or len(self.value) > 40:
             raise ValidationFailed("value must be one of the session's scale options")
+
+
+PLAYER_ACTIONS = ("pause", "resume", "transfer")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ControlPlayer(SessionCommand):
+    """Pause, resume or move (``transfer`` to ``device_id``) the Spotify player of a session;
+    the session's own state (track, votes) does not change."""
+
+    action: str
+    device_id: str | None = None
+
+    def validate(self) -> None:
+        if self.action not in PLAYER_ACTIONS:
+            raise ValidationFailed(f"action must be one of {', '.join(PLAYER_ACTIONS)}")
+        if self.action == "transfer" and (
+            not self.device_id or not self.device_id.strip() or len(self.device_id) > 200
+        ):
+            raise refuse(ValidationFailed, N_("Choose a device from the list."))

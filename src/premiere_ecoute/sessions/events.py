@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from premiere_ecoute.core.messages import Event
 
@@ -112,3 +112,19 @@ class ViewerRatingsErased(SessionEvent):
     """A viewer's account was deleted: their ratings no longer count in this session."""
 
     viewer_ids: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionChanged(SessionEvent):
+    """What a live view of the session shows changed with no event of its own (a notice, the
+    player's reading, the subscriptions): announced after the commit, not logged."""
+
+    logged: ClassVar[bool] = False
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PlayerControlled(SessionEvent):
+    """The streamer paused, resumed or moved the Spotify player from our page or the API."""
+
+    action: str
+    device_id: str | None

@@ -57,6 +57,8 @@ class ListeningSession(Timestamped, Base):
     subscriptions: Mapped[list[str]] = mapped_column(JSONB, default=list)
     current_poll_id: Mapped[str | None] = mapped_column(String(100))
     notice: Mapped[str | None] = mapped_column(String(500))
+    # The player monitor's last reading of Spotify (state, position, progress, checked_at).
+    player: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     started_at: Mapped[dt.datetime | None]
     stopped_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

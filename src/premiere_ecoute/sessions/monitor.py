@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import psycopg
 import structlog
 
+from premiere_ecoute.core.broker import Subscription
 from premiere_ecoute.core.errors import DomainError, ExternalServiceError
-from premiere_ecoute.sessions import events
-from premiere_ecoute.sessions import monitor_queries as q
+from premiere_ecoute.core.kernel import Kernel
+from premiere_ecoute.core.locks import LockHolder
+from premiere_ecoute.sessions import events, queries
+from premiere_ecoute.sessions import repository as repo
 from premiere_ecoute.sessions.commands import ChangeTrack
 from premiere_ecoute.sessions.monitor_logic import (
     FINISHED,
@@ -30,10 +31,7 @@ from premiere_ecoute.sessions.monitor_logic import (
     decide,
     sight,
 )
-
-if TYPE_CHECKING:
-    from premiere_ecoute.bootstrap import Container
-    from premiere_ecoute.core.broker import Subscription
+from premiere_ecoute.sessions.ports import Playback
 
 log = structlog.get_logger(__name__)
 CHANGED_TOPIC = "sessions:changed"
@@ -44,6 +42,8 @@ OUTSIDE = "Spotify is playing something else: following is paused until the albu
 FINISHED_NOTICE = "Album finished: stop the session to post the results"
 HOLDING = "Track finished: press Next when the chat has rated it"
 OUR_NOTICES = (DEGRADED, OUTSIDE, FINISHED_NOTICE, HOLDING)
+# First half of the two-key advisory lock; the session id is the second ("PE" in ASCII).
+MONITOR_LOCK_CLASS = 0x5045
 
 
 async def _pause(stopping: asyncio.Event, seconds: float) -> bool:
@@ -58,8 +58,9 @@ SEEK_TOLERANCE_MS = 3000
 
 
 class PlayerMonitor:
-    def __init__(self, c: Container, followed: q.Followed) -> None:
-        self.c = c
+    def __init__(self, kernel: Kernel, playback: Playback, followed: queries.Followed) -> None:
+        self.k = kernel
+        self.playback = playback
         self.f = followed
         self.memory = Memory()
         self.failures = 0
@@ -67,7 +68,8 @@ class PlayerMonitor:
         self._last_progress: tuple[int | None, float] = (None, 0.0)
         self.degraded: str | None = None
         self.notice: str | None = None  # the notice this monitor last wrote
-        self.poll_s = c.settings.player_poll_s
+        self.reading: dict[str, Any] | None = None  # the player reading last stored
+        self.poll_s = kernel.settings.player_poll_s
 
     @property
     def session_id(self) -> int:
@@ -75,9 +77,8 @@ class PlayerMonitor:
 
     async def run(self) -> None:
         log.info("sessions.monitor.started", session_id=self.session_id)
-        statuses: dict[int, dict[str, Any]] = self.c.services.setdefault("player_status", {})
         try:
-            while not self.c.stopping.is_set():
+            while not self.k.stopping.is_set():
                 try:
                     delay = await self.tick()
                 except asyncio.CancelledError:
@@ -85,26 +86,24 @@ class PlayerMonitor:
                 except Exception:  # the monitor must outlive any bug or outage
                     log.exception("sessions.monitor.tick_failed", session_id=self.session_id)
                     delay = self._backoff(None)
-                if delay is None or await _pause(self.c.stopping, delay):
+                if delay is None or await _pause(self.k.stopping, delay):
                     return
         finally:
-            statuses.pop(self.session_id, None)
             log.info("sessions.monitor.stopped", session_id=self.session_id)
 
     async def tick(self) -> float | None:
         """One reading; returns the delay before the next, or None when the session ended."""
-        async with self.c.db.sessionmaker() as s:
-            now = await q.progress(s, self.session_id)
+        async with self.k.db.sessionmaker() as s:
+            now = await queries.progress(s, self.session_id)
         if now is None or now.status != "active":
             return None
         if self.notice is None and now.notice and now.notice.startswith(OUR_NOTICES):
             self.notice = now.notice  # left by an earlier monitor of this session
         try:
-            state = await self.c.ports.playback.state(self.f.user_id)
+            state = await self.playback.state(self.f.user_id)
         except Exception as exc:
             delay = self._backoff(exc)
-            await self._show(self._wanted_notice())
-            self._status("degraded", None, retry_in_s=delay)
+            await self._show(self._wanted_notice(), self._status("degraded", None, delay))
             return delay
         self.failures, self.degraded = 0, None
         seen = sight(self.f, state, now.current_index)
@@ -113,7 +112,7 @@ class PlayerMonitor:
             seen,
             now.current_index,
             self.memory,
-            now=self.c.clock.monotonic(),
+            now=self.k.clock.monotonic(),
             settle_s=max(3 * self.poll_s, 1.0),
             near_end_ms=max(2 * self.poll_s * 1000, 3000),
         )
@@ -124,18 +123,14 @@ class PlayerMonitor:
                 await self._hold()
             elif action.kind == FINISHED:
                 log.info("sessions.monitor.album_finished", session_id=self.session_id)
-        published = await self._show(self._wanted_notice())
-        self._status(self._state_name(seen), seen)
-        if self._player_moved(seen) and not published:
-            # Paused, resumed or sought in Spotify itself: progress bars must follow.
-            from premiere_ecoute.web.live import publish_session
-
-            await publish_session(self.c, self.session_id, self.f.user_id)
+        reading = self._status(self._state_name(seen), seen)
+        # Paused, resumed or sought in Spotify itself: progress bars must follow.
+        await self._show(self._wanted_notice(), reading, moved=self._player_moved(seen))
         return self.poll_s
 
     def _player_moved(self, seen: Sighting) -> bool:
         """True when the player changed in a way a live page cannot extrapolate."""
-        at = self.c.clock.monotonic()
+        at = self.k.clock.monotonic()
         signature = (self._state_name(seen), bool(seen.is_playing), seen.index)
         previous, self._last_signature = self._last_signature, signature
         last_progress, last_at = self._last_progress
@@ -166,7 +161,7 @@ class PlayerMonitor:
 
     async def _follow(self, index: int) -> None:
         try:
-            await self.c.bus.execute(
+            await self.k.bus.execute(
                 ChangeTrack(
                     session_id=self.session_id,
                     actor_id=self.f.user_id,
@@ -187,7 +182,7 @@ class PlayerMonitor:
         """auto_advance is off: Spotify moved on by itself at the end of a track. Pause it
         there; the session stays on the track that ended until the streamer presses Next."""
         try:
-            await self.c.ports.playback.pause(self.f.user_id)
+            await self.playback.pause(self.f.user_id)
             log.info("sessions.monitor.held", session_id=self.session_id)
         except Exception as exc:
             log.warning("sessions.monitor.hold_failed", session_id=self.session_id, error=str(exc))
@@ -203,21 +198,27 @@ class PlayerMonitor:
             return FINISHED_NOTICE
         return None
 
-    async def _show(self, wanted: str | None) -> bool:
-        """Write the notice when it changed; True when a live update went out."""
-        if wanted == self.notice:
-            return False
-        async with self.c.db.sessionmaker() as s, s.begin():
-            if wanted is None:
-                assert self.notice is not None
-                await q.clear_notice(s, self.session_id, self.notice)
-            else:
-                await q.set_notice(s, self.session_id, wanted)
-        self.notice = wanted
-        from premiere_ecoute.web.live import publish_session
-
-        await publish_session(self.c, self.session_id, self.f.user_id)
-        return True
+    async def _show(
+        self, wanted: str | None, reading: dict[str, Any], *, moved: bool = True
+    ) -> None:
+        """Store the notice and the player reading when a live view must change: the notice
+        changed, or the player moved in a way a page cannot extrapolate."""
+        notice_changed = wanted != self.notice
+        first = self.reading is None
+        if not (notice_changed or moved or first):
+            return
+        async with self.k.unit_of_work(actor="spotify-monitor") as uow:
+            s = uow.session
+            if notice_changed:
+                if wanted is None:
+                    assert self.notice is not None
+                    await repo.clear_notice(s, self.session_id, self.notice)
+                else:
+                    await repo.set_notice(s, self.session_id, wanted)
+            await repo.set_player(s, self.session_id, {**reading, "message": wanted})
+            uow.record(events.SessionChanged(session_id=self.session_id))
+            await uow.commit()
+        self.notice, self.reading = wanted, reading
 
     def _state_name(self, seen: Sighting) -> str:
         if self.memory.outside:
@@ -228,37 +229,54 @@ class PlayerMonitor:
             return "idle"
         return "playing" if seen.is_playing else "paused"
 
-    def _status(self, state: str, seen: Sighting | None, retry_in_s: float | None = None) -> None:
-        self.c.services.setdefault("player_status", {})[self.session_id] = {
+    def _status(
+        self, state: str, seen: Sighting | None, retry_in_s: float | None = None
+    ) -> dict[str, Any]:
+        return {
             "session_id": self.session_id,
             "state": state,
-            "message": self.notice,
             "position": seen.index + 1 if seen and seen.index is not None else None,
             "is_playing": bool(seen and seen.is_playing),
             "progress_ms": seen.progress_ms if seen else None,
             "duration_ms": seen.duration_ms if seen else None,
             "failures": self.failures,
             "retry_in_s": retry_in_s,
-            "checked_at": dt.datetime.now(dt.UTC).isoformat(),
+            "checked_at": self.k.clock.now().isoformat(),
         }
 
 
 class MonitorSupervisor:
     """Keeps one ``PlayerMonitor`` per active Spotify session whose lock this process holds."""
 
-    def __init__(self, c: Container, rescan_s: float = RESCAN_S) -> None:
-        self.c = c
+    def __init__(self, kernel: Kernel, playback: Playback, rescan_s: float = RESCAN_S) -> None:
+        self.k = kernel
+        self.playback = playback
         self.rescan_s = rescan_s
         self.tasks: dict[int, asyncio.Task[None]] = {}
-        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._locks: LockHolder | None = None
+        self._started = False
+
+    def start(self) -> None:
+        """Follow playback in this process (the web process, once at start): rescan when a
+        session starts or stops anywhere, and every ``rescan_s``."""
+        if self._started:
+            return
+        self._started = True
+
+        async def wake(event: Any) -> None:
+            await self.k.broker.publish(CHANGED_TOPIC, {"session_id": event.session_id})
+
+        self.k.dispatcher.subscribe(events.SessionStarted, wake)
+        self.k.dispatcher.subscribe(events.SessionStopped, wake)
+        self.k.spawn(self.run(), "sessions.monitors")
 
     def monitored(self) -> set[int]:
         return {sid for sid, task in self.tasks.items() if not task.done()}
 
     async def run(self) -> None:
-        wake = self.c.broker.subscribe(CHANGED_TOPIC)
+        wake = self.k.broker.subscribe(CHANGED_TOPIC)
         try:
-            while not self.c.stopping.is_set():
+            while not self.k.stopping.is_set():
                 try:
                     await self.rescan()
                 except asyncio.CancelledError:
@@ -273,7 +291,7 @@ class MonitorSupervisor:
 
     async def _wait(self, wake: Subscription) -> None:
         getter = asyncio.ensure_future(wake.get())
-        stopper = asyncio.ensure_future(self.c.stopping.wait())
+        stopper = asyncio.ensure_future(self.k.stopping.wait())
         try:
             await asyncio.wait(
                 {getter, stopper}, timeout=self.rescan_s, return_when=asyncio.FIRST_COMPLETED
@@ -283,35 +301,35 @@ class MonitorSupervisor:
             stopper.cancel()
 
     async def rescan(self) -> None:
-        conn = await self._connection()
+        locks = await self._holder()
         for sid, task in list(self.tasks.items()):
             if task.done():
                 await self._release(sid)
-        async with self.c.db.sessionmaker() as s:
-            active = await q.active_spotify_sessions(s)
+        async with self.k.db.sessionmaker() as s:
+            active = await queries.active_spotify_sessions(s)
         for sid in list(self.tasks):
             if sid not in active:
                 await self._release(sid)
-        await q.ping(conn)
+        await locks.ping()
         for sid in active:
-            if sid in self.tasks or self.c.stopping.is_set():
+            if sid in self.tasks or self.k.stopping.is_set():
                 continue
-            if not await q.try_lock(conn, sid):
+            if not await locks.try_lock(sid):
                 continue  # another process follows it
-            async with self.c.db.sessionmaker() as s:
-                followed = await q.followed(s, sid)
+            async with self.k.db.sessionmaker() as s:
+                followed = await queries.followed(s, sid)
             if followed is None:
-                await q.unlock(conn, sid)
+                await locks.unlock(sid)
                 continue
-            monitor = PlayerMonitor(self.c, followed)
+            monitor = PlayerMonitor(self.k, self.playback, followed)
             self.tasks[sid] = asyncio.create_task(monitor.run(), name=f"monitor:{sid}")
 
-    async def _connection(self) -> psycopg.AsyncConnection[Any]:
-        if self._conn is not None and (self._conn.closed or self._conn.broken):
+    async def _holder(self) -> LockHolder:
+        if self._locks is not None and not self._locks.alive:
             await self._drop_all()  # its locks died with it
-        if self._conn is None:
-            self._conn = await psycopg.AsyncConnection.connect(self.c.db.url, autocommit=True)
-        return self._conn
+        if self._locks is None:
+            self._locks = await LockHolder.connect(self.k.db.url, MONITOR_LOCK_CLASS)
+        return self._locks
 
     async def _release(self, sid: int) -> None:
         """Stop one monitor and give its lock back (a failed unlock fails the rescan, which
@@ -321,8 +339,8 @@ class MonitorSupervisor:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self._conn is not None and not self._conn.closed:
-            await q.unlock(self._conn, sid)
+        if self._locks is not None and not self._locks.conn.closed:
+            await self._locks.unlock(sid)
 
     async def _drop_all(self) -> None:
         tasks, self.tasks = self.tasks, {}
@@ -331,29 +349,12 @@ class MonitorSupervisor:
         for task in tasks.values():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        conn, self._conn = self._conn, None
-        if conn is not None:
+        locks, self._locks = self._locks, None
+        if locks is not None:
             # Give the locks back before closing: the server frees a closed connection's
             # locks a moment later, when another process may already be looking for them.
             with contextlib.suppress(Exception):
-                if not (conn.closed or conn.broken):
-                    await asyncio.wait_for(q.unlock_all(conn), timeout=2.0)
+                if locks.alive:
+                    await asyncio.wait_for(locks.unlock_all(), timeout=2.0)
             with contextlib.suppress(Exception):
-                await conn.close()
-
-
-async def start_monitors(c: Container, *, rescan_s: float = RESCAN_S) -> MonitorSupervisor:
-    """Start following playback in this process (the web process calls it once at start)."""
-    existing: MonitorSupervisor | None = c.services.get("player_monitors")
-    if existing is not None:
-        return existing
-    supervisor = MonitorSupervisor(c, rescan_s)
-    c.services["player_monitors"] = supervisor
-
-    async def wake(event: Any) -> None:
-        await c.broker.publish(CHANGED_TOPIC, {"session_id": event.session_id})
-
-    c.dispatcher.subscribe(events.SessionStarted, wake)
-    c.dispatcher.subscribe(events.SessionStopped, wake)
-    c.spawn(supervisor.run(), "sessions.monitors")
-    return supervisor
+                await locks.close()

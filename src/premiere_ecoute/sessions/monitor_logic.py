@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from premiere_ecoute.discography.domain import PlaybackState
-from premiere_ecoute.sessions.monitor_queries import Followed
+from premiere_ecoute.discography.models import PlaybackState
+from premiere_ecoute.sessions.queries import Followed
 
 # A stopped player this close to the end of the last track has finished the album.
 END_MARGIN_MS = 3000

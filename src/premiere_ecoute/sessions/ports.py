@@ -2,6 +2,9 @@
 
 Handlers depend on these Protocols only; ``bootstrap`` wires adapters over the Spotify and
 Twitch clients (or in-memory fakes in tests).
+
+EventSub subscription types are Twitch's names (``channel.chat.message``...): they are what a
+session subscribes to.
 """
 
 from __future__ import annotations
@@ -10,19 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from premiere_ecoute.discography.domain import AlbumInfo, Device, PlaybackState, PlaylistInfo
-
-
-class Catalog(Protocol):
-    """Spotify catalogue with the app token."""
-
-    async def get_album(self, album_id: str) -> AlbumInfo: ...
-    async def get_playlist(self, playlist_id: str, user_id: int | None = None) -> PlaylistInfo:
-        """With ``user_id``, read as that streamer: Spotify serves a playlist's items only
-        to its owner and collaborators."""
-        ...
-
-    async def search_albums(self, query: str, limit: int = 10) -> list[AlbumInfo]: ...
+from premiere_ecoute.core.clock import Clock
+from premiere_ecoute.discography.models import Device, PlaybackState
+from premiere_ecoute.discography.ports import Catalog
 
 
 class Playback(Protocol):
@@ -84,3 +77,24 @@ class Chat(Protocol):
     def announce(self, broadcaster_id: str, text: str) -> None:
         """Queue a chat message; never raises, never blocks."""
         ...
+
+
+@dataclass
+class SessionPorts:
+    """Everything a session command may call outside the database."""
+
+    catalog: Catalog
+    playback: Playback
+    eventsub: EventSub
+    polls: Polls
+    chat: Chat
+    clock: Clock
+
+
+CHAT_TYPES = ("channel.chat.message",)
+POLL_TYPES = ("channel.poll.begin", "channel.poll.progress", "channel.poll.end")
+
+
+def needed_types(vote_mode: str) -> tuple[str, ...]:
+    """The EventSub subscriptions a session in ``vote_mode`` needs."""
+    return CHAT_TYPES + (POLL_TYPES if vote_mode != "chat" else ())

@@ -11,7 +11,8 @@ from premiere_ecoute.core.event_store import EventStore
 from premiere_ecoute.sessions.models import ListeningSession
 from premiere_ecoute.sessions.repository import track_refs
 from premiere_ecoute.sessions.scores import Scale
-from premiere_ecoute.sessions.voting import RatingFacts, load_report
+from premiere_ecoute.sessions.scores.facts import RatingFacts
+from premiere_ecoute.sessions.voting import load_report
 
 
 async def replay_session(

@@ -1,43 +1,84 @@
-"""FastAPI app factory. Everything it needs comes from the container built by ``bootstrap``."""
+"""FastAPI app factory. Everything it needs comes typed in ``WebDeps`` (built by
+``bootstrap``); ``on_start``/``on_stop`` are the process's own start and stop."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import structlog
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from premiere_ecoute.sessions.queries import live_view
+from premiere_ecoute.web import streams
+from premiere_ecoute.web.api import v1
+from premiere_ecoute.web.auth import page_user
+from premiere_ecoute.web.deps import WebDeps
 from premiere_ecoute.web.errors import install_error_handlers
+from premiere_ecoute.web.forms import csrf_token, locale_of
+from premiere_ecoute.web.i18n import Templating
+from premiere_ecoute.web.live import LiveHub
 from premiere_ecoute.web.middleware import RequestContext
-
-if TYPE_CHECKING:
-    from premiere_ecoute.bootstrap import Container
+from premiere_ecoute.web.routes import (
+    account_pages,
+    admin_pages,
+    pages,
+    session_pages,
+    spotify_auth,
+    system,
+    twitch_auth,
+)
+from premiere_ecoute.web.webhooks import twitch
 
 log = structlog.get_logger(__name__)
 WEB_DIR = Path(__file__).resolve().parent
+ROUTERS = (
+    system.router,
+    v1.router,
+    streams.router,
+    twitch.router,
+    spotify_auth.router,
+    twitch_auth.router,
+    session_pages.router,
+    account_pages.router,
+    admin_pages.router,
+    pages.router,
+)
 
 
-def create_app(container: Container, *, run_background: bool = True) -> FastAPI:
-    """``run_background``: also run the ingest loop (and, in development, the worker)."""
+def create_app(
+    deps: WebDeps,
+    *,
+    on_start: Callable[[], Awaitable[None]],
+    on_stop: Callable[[], Awaitable[None]],
+) -> FastAPI:
+    kernel = deps.kernel
+    templating = Templating(WEB_DIR / "templates", WEB_DIR / "locale")
+
+    async def load(topic: str) -> dict[str, Any]:
+        kind, _, ident = topic.partition(":")
+        async with kernel.db.session() as s:
+            if kind == "session":
+                return await live_view(s, session_id=int(ident), now=kernel.clock.now())
+            return await live_view(s, streamer_id=int(ident), now=kernel.clock.now())
+
+    hub = LiveHub(kernel.broker, load, kernel.metrics, kernel.stopping)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await container.start()
-        if run_background:
-            from premiere_ecoute.runtime import start_web_background
-
-            await start_web_background(container)
-        log.info("web.started", base_url=container.settings.base_url)
+        await on_start()
+        log.info("web.started", base_url=kernel.settings.base_url)
         try:
             yield
         finally:
             log.info("web.stopping")
-            await container.stop()
+            await hub.close()
+            await on_stop()
 
     app = FastAPI(
         title="Premiere Ecoute",
@@ -47,24 +88,47 @@ def create_app(container: Container, *, run_background: bool = True) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
     )
-    app.state.container = container
+    app.state.deps = deps
+    app.state.templating = templating
+    app.state.live = hub
+    app.state.render_error = _error_renderer(templating)
     install_error_handlers(app)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=container.settings.secret_key,
+        secret_key=kernel.settings.secret_key,
         session_cookie="pe_session",
         same_site="lax",
-        https_only=container.settings.base_url.startswith("https://"),
+        https_only=kernel.settings.base_url.startswith("https://"),
     )
-    app.add_middleware(RequestContext, metrics=container.metrics)
-    static = WEB_DIR / "static"
-    static.mkdir(exist_ok=True)
-    app.mount("/static", StaticFiles(directory=static), name="static")
-
-    from premiere_ecoute.web.routes import system
-
-    app.include_router(system.router)
-    from premiere_ecoute.web.routing import include_routes
-
-    include_routes(app, container)
+    app.add_middleware(RequestContext, metrics=kernel.metrics)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    for path, mounted in deps.mounts.items():
+        app.mount(path, mounted)
     return app
+
+
+def _error_renderer(
+    templating: Templating,
+) -> Callable[[Request, int, str], Awaitable[Response]]:
+    async def render_error(request: Request, status: int, message: str) -> Response:
+        try:
+            user = await page_user(request)
+        except Exception:  # the error page must render even when the database is down
+            user = None
+        html = templating.render(
+            "error.html",
+            {
+                "status_code": status,
+                "message": message,
+                "user": user,
+                "request_path": request.url.path,
+                # The layout's forms (log out) post with it, on error pages too.
+                "csrf_token": csrf_token(request) if "session" in request.scope else None,
+            },
+            locale_of(request),
+        )
+        return HTMLResponse(html, status_code=status)
+
+    return render_error

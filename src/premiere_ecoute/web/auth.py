@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import Request
 
 from premiere_ecoute.accounts.models import User
-from premiere_ecoute.accounts.queries import user_by_api_token
+from premiere_ecoute.accounts.repository import authenticate_api_token
 from premiere_ecoute.core.errors import Unauthorized
-from premiere_ecoute.web.deps import container_of
+from premiere_ecoute.web.deps import deps
 
 
 async def api_user(request: Request) -> User:
@@ -16,9 +16,9 @@ async def api_user(request: Request) -> User:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send a personal API token: 'Authorization: Bearer <token>'.")
-    c = container_of(request)
+    c = deps(request)
     async with c.db.session() as s:
-        user = await user_by_api_token(s, token.strip())
+        user = await authenticate_api_token(s, token.strip())
         await s.commit()
     if user is None:
         raise Unauthorized("This API token is unknown or revoked.")
@@ -29,6 +29,6 @@ async def page_user(request: Request) -> User | None:
     user_id = request.session.get("user_id")
     if not user_id:
         return None
-    c = container_of(request)
+    c = deps(request)
     async with c.db.session() as s:
         return await s.get(User, int(user_id))

@@ -30,6 +30,7 @@ class Presence:
         clock: Callable[[], float] = time.monotonic,
         ttl_s: float = 60.0,
         refresh_s: float = 20.0,
+        on_change: Callable[[str, str], None] | None = None,
     ) -> None:
         self._broker = broker
         self.process_id = process_id or f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
@@ -39,6 +40,7 @@ class Presence:
         self._local: dict[tuple[str, str], int] = {}
         self._remote: dict[tuple[str, str], dict[str, tuple[int, float]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._on_change = on_change
 
     def count(self, topic: str, kind: str) -> int:
         now = self._clock()
@@ -53,6 +55,7 @@ class Presence:
         self._ensure_started()
         key = (topic, kind)
         self._local[key] = max(0, self._local.get(key, 0) + delta)
+        self._changed(key)
         await self._tell(key)
 
     async def _tell(self, key: tuple[str, str]) -> None:
@@ -76,7 +79,15 @@ class Presence:
             return
         if process == self.process_id:
             return
-        self._remote.setdefault(key, {})[process] = (count, self._clock() + self._ttl_s)
+        known = self._remote.setdefault(key, {})
+        before = known.get(process, (None, 0.0))[0]
+        known[process] = (count, self._clock() + self._ttl_s)
+        if before != count:
+            self._changed(key)
+
+    def _changed(self, key: tuple[str, str]) -> None:
+        if self._on_change is not None:
+            self._on_change(*key)
 
     async def _listen(self) -> None:
         sub = self._broker.subscribe(TOPIC)

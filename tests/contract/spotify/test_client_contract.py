@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from premiere_ecoute.discography.domain import AlbumInfo, Device, PlaybackState, TrackInfo
+from premiere_ecoute.discography.models import AlbumInfo, Device, PlaybackState, TrackInfo
 
 from .conftest import Backend
 

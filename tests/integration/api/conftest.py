@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from premiere_ecoute.accounts.models import User
-from premiere_ecoute.accounts.service import create_token, create_user
+from premiere_ecoute.bootstrap import web_app
+from premiere_ecoute.demo import create_token, create_user
 
 
 @dataclass
@@ -34,9 +35,7 @@ async def _caller(c: Any, login: str, role: str) -> Caller:
 
 @pytest.fixture
 async def api(container: Any) -> AsyncIterator[Api]:
-    from premiere_ecoute.web.app import create_app
-
-    app = create_app(container, run_background=False)
+    app = web_app(container, run_background=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield Api(

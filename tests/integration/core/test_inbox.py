@@ -6,7 +6,9 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-from premiere_ecoute.core.inbox import GroupCommitWriter, InboxMessage
+from sqlalchemy import select
+
+from premiere_ecoute.core.inbox import GroupCommitWriter, InboxMessage, InboxRow
 
 
 def _msg(external_id: str) -> InboxMessage:
@@ -41,16 +43,11 @@ async def test_claimed_messages_are_not_claimed_again_once_done(container: Any) 
 
 
 def _chat(external_id: str) -> InboxMessage:
-    event = {"chatter_user_id": "42", "message": {"text": "my address is…", "fragments": []}}
-    body = {"subscription": {"type": "channel.chat.message"}, "event": event}
-    return InboxMessage("twitch", external_id, "channel.chat.message", {"body": body})
+    payload = {"chatter_id": "42", "broadcaster_id": "1", "text": "my address is…"}
+    return InboxMessage("twitch", external_id, "chat", payload)
 
 
 async def test_processed_chat_keeps_no_text_unless_processing_failed(container: Any) -> None:
-    from sqlalchemy import select
-
-    from premiere_ecoute.core.inbox import InboxRow
-
     messages = [_chat("ok"), _chat("bad"), _chat("later"), _msg("other")]
     async with container.db.sessionmaker() as s, s.begin():
         await container.inbox.store(s, messages)
@@ -61,7 +58,7 @@ async def test_processed_chat_keeps_no_text_unless_processing_failed(container: 
     async with container.db.session() as s:
         rows = {r.external_id: r for r in await s.scalars(select(InboxRow))}
     assert redelivered == set()
-    assert rows["ok"].payload["body"]["event"] == {"chatter_user_id": "42"}
+    assert rows["ok"].payload == {"chatter_id": "42", "broadcaster_id": "1"}
     assert rows["ok"].processed_at is not None and rows["ok"].error is None
     assert rows["bad"].payload == messages[1].payload and rows["bad"].error == "unparsable"
     assert rows["later"].payload == messages[2].payload and rows["later"].processed_at is None

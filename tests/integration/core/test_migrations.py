@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, pool
 
 from premiere_ecoute.core import migrations
 from premiere_ecoute.core.db import to_sqlalchemy_url
-from premiere_ecoute.models import metadata
+from premiere_ecoute.migrations.metadata import metadata
 
 
 def test_migrated_schema_matches_the_models(database_url: str) -> None:

@@ -10,12 +10,19 @@ from typing import Any
 from sqlalchemy import select
 
 from premiere_ecoute.accounts.models import User
-from premiere_ecoute.accounts.service import create_user
+from premiere_ecoute.core.clock import FakeClock
 from premiere_ecoute.core.event_store import StoredEventRow
+from premiere_ecoute.demo import create_user
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.models import ListeningSession
+from premiere_ecoute.sessions.queries import report
 from premiere_ecoute.sessions.repository import get_session
-from premiere_ecoute.sessions.voting import IncomingVote, VoteOutcome, apply_votes
+from premiere_ecoute.sessions.voting import (
+    IncomingVote,
+    VoteOutcome,
+    apply_votes,
+    record_poll_tally,
+)
 
 
 @dataclass
@@ -110,25 +117,19 @@ async def apply(c: Any, session_id: int, votes: Sequence[IncomingVote]) -> VoteO
 
 async def poll_update(c: Any, poll_id: str, counts: dict[str, int], *, final: bool = False) -> bool:
     """A poll progress/end notification as the ingest applies it; False when unknown."""
-    from premiere_ecoute.sessions.voting import record_poll_update
-
     async with c.bus.unit_of_work(actor="test") as uow:
-        done = await record_poll_update(uow.session, poll_id, counts, final=final, at=c.clock.now())
+        done = await record_poll_tally(uow.session, poll_id, counts, final=final, at=c.clock.now())
         if done is not None:
-            uow.record(done[0])
+            uow.record(done)
         await uow.commit()
     return done is not None
 
 
 async def live_report(c: Any, session_id: int) -> dict[str, Any]:
-    from premiere_ecoute.sessions.queries import report
-
     async with c.db.session() as s:
         return await report(s, session_id)
 
 
 def at(c: Any, seconds: float) -> dt.datetime:
     """A moment ``seconds`` after the session start (the fake clock's initial time)."""
-    from premiere_ecoute.core.clock import FakeClock
-
     return FakeClock().now() + dt.timedelta(seconds=seconds)

@@ -3,12 +3,13 @@ every report (stored and replayed) stays what it was without them."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from sqlalchemy import select, text
 
-from premiere_ecoute.accounts.account import DeleteAccount
+from premiere_ecoute.accounts.commands import DeleteAccount
 from premiere_ecoute.core.event_store import StoredEventRow
 from premiere_ecoute.core.inbox import InboxRow
 from premiere_ecoute.sessions import commands as cmd
@@ -40,17 +41,11 @@ async def _events(c: Any) -> list[StoredEventRow]:
 
 
 def _chat(message_id: str, chatter_id: str, processed: bool, error: str | None = None) -> InboxRow:
-    import datetime as dt
-
-    body = {
-        "subscription": {"type": "channel.chat.message"},
-        "event": {"chatter_user_id": chatter_id, "message": {"text": "7"}},
-    }
     return InboxRow(
         source="twitch",
         external_id=message_id,
-        kind="channel.chat.message",
-        payload={"type": "notification", "body": body},
+        kind="chat",
+        payload={"chatter_id": chatter_id, "broadcaster_id": "1", "text": "7"},
         processed_at=dt.datetime.now(dt.UTC) if processed else None,
         error=error,
     )

@@ -11,16 +11,7 @@ from typing import Any
 
 from premiere_ecoute.core.errors import InvalidState
 from premiere_ecoute.sessions import commands as cmd
-from premiere_ecoute.sessions.memory_ports import sample_album
-from premiere_ecoute.sessions.queries import recomputed_report
 from premiere_ecoute.sessions.replay import differences, replay_all
-from premiere_ecoute.sessions.scores import (
-    PollBallots,
-    Scale,
-    StreamerVote,
-    ViewerVote,
-    recompute_report,
-)
 from premiere_ecoute.sessions.voting import IncomingVote
 from tests.integration.sessions.support import (
     Cast,
@@ -34,6 +25,15 @@ from tests.integration.sessions.support import (
     start,
     stop,
     window,
+)
+from tests.support.memory_ports import sample_album
+from tests.support.recompute import (
+    PollBallots,
+    Scale,
+    StreamerVote,
+    ViewerVote,
+    recompute_report,
+    recomputed_report,
 )
 
 VOTES = 10_000

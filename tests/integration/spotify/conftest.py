@@ -10,14 +10,15 @@ from typing import Any
 import httpx
 import pytest
 
+from premiere_ecoute.apis.fakes import Fakes
 from premiere_ecoute.apis.spotify.fake.routes import create_fake_spotify_app
 from premiere_ecoute.apis.spotify.fake.state import FakeSpotify
 from premiere_ecoute.apis.spotify.fake.testing import ASGITransportWithTimeouts
 from premiere_ecoute.apis.twitch.fake.app import create_fake_twitch_app
 from premiere_ecoute.apis.twitch.fake.state import FakeTwitch
+from premiere_ecoute.bootstrap import FAKE_SPOTIFY, FAKE_TWITCH
 from premiere_ecoute.config import Settings
 from premiere_ecoute.core.resilience.breaker import BreakerRegistry
-from premiere_ecoute.wiring import FAKE_SPOTIFY, FAKE_TWITCH, Fakes
 from tests.conftest import make_settings
 
 ALBUM = "d1jNINvHEZEQgYMAB8Vgzy"  # "Glass Harvest": 5 tracks in the fake catalogue
@@ -110,7 +111,7 @@ async def sc(make_container: Builder) -> Any:
 
 
 async def streamer(c: Any, login: str = "streamer_one") -> Any:
-    from premiere_ecoute.accounts.service import create_user
+    from premiere_ecoute.demo import create_user
 
     return await create_user(c, login, "streamer", actor="test")
 

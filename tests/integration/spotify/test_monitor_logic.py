@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from premiere_ecoute.discography.domain import PlaybackState
+from premiere_ecoute.discography.models import PlaybackState
 from premiere_ecoute.sessions.monitor_logic import (
     FINISHED,
     FOLLOW,
@@ -14,7 +14,7 @@ from premiere_ecoute.sessions.monitor_logic import (
     decide,
     sight,
 )
-from premiere_ecoute.sessions.monitor_queries import Followed
+from premiere_ecoute.sessions.queries import Followed
 
 ALBUM = Followed(1, 7, "spotify:album:A", ("t1", "t2", "t3", "t2"))
 

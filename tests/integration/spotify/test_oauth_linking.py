@@ -18,9 +18,9 @@ from premiere_ecoute.web.routes import spotify_auth
 
 @pytest.fixture
 async def browser(sc: Any) -> AsyncIterator[httpx.AsyncClient]:
-    from premiere_ecoute.web.app import create_app
+    from premiere_ecoute.bootstrap import web_app
 
-    app = create_app(sc, run_background=False)
+    app = web_app(sc, run_background=False)
     if not any(getattr(r, "path", "") == "/auth/spotify/login" for r in app.routes):
         app.include_router(spotify_auth.router)
 
@@ -62,7 +62,7 @@ async def test_linking_spotify_stores_encrypted_tokens(sc: Any, browser: httpx.A
     done = await browser.get(await _authorize(browser))
 
     assert done.status_code == 303 and done.headers["location"] == "/account"
-    creds = await sc.services["credentials"].spotify(user.id)
+    creds = await sc.credentials.spotify(user.id)
     assert creds.access_token.startswith("fake-spotify-at-") and creds.refresh_token
     # The linked tokens drive that account's player.
     assert await sc.ports.playback.ensure_device(user.id)
@@ -100,7 +100,7 @@ async def test_forged_state_is_refused_and_links_nothing(
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "spotify_sign_in_refused"
     with pytest.raises(InvalidState):
-        await sc.services["credentials"].spotify(user.id)
+        await sc.credentials.spotify(user.id)
 
 
 async def test_state_from_another_browser_is_refused(sc: Any, browser: httpx.AsyncClient) -> None:
@@ -126,14 +126,14 @@ async def test_streamer_own_spotify_app_is_used_for_sign_in(
     async with sc.db.session() as s:
         row = await s.get(User, user.id)
         row.spotify_client_id = "own-app-id"
-        row.spotify_client_secret_enc = sc.services["encryptor"].encrypt("own-app-secret")
+        row.spotify_client_secret_enc = sc.encryptor.encrypt("own-app-secret")
         await s.commit()
 
     callback = await _authorize(browser)
     assert parse_qs(urlsplit(callback).query)["code"]
     assert (await browser.get(callback)).status_code == 303
 
-    creds = await sc.services["credentials"].spotify(user.id)
+    creds = await sc.credentials.spotify(user.id)
     assert creds.client_id == "own-app-id" and creds.client_secret == "own-app-secret"
 
 
@@ -149,9 +149,9 @@ async def test_disconnect_removes_the_spotify_connection(
     page = await browser.get("/", headers={"Accept": "text/html"})
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert forged.status_code == 403 and token is not None
-    await sc.services["credentials"].spotify(user.id)  # still linked
+    await sc.credentials.spotify(user.id)  # still linked
     response = await browser.post("/auth/spotify/disconnect", data={"csrf_token": token[1]})
 
     assert response.status_code == 303
     with pytest.raises(InvalidState, match="Connect your Spotify account first"):
-        await sc.services["credentials"].spotify(user.id)
+        await sc.credentials.spotify(user.id)

@@ -9,7 +9,7 @@ import pytest
 
 from premiere_ecoute.core.errors import ExternalServiceError, ServiceUnavailable
 from premiere_ecoute.sessions.commands import CastVote, StartSession
-from premiere_ecoute.sessions.monitor import DEGRADED, start_monitors
+from premiere_ecoute.sessions.monitor import DEGRADED
 from tests.integration.spotify.conftest import (
     SpotifyWorld,
     prepared_session,
@@ -18,6 +18,7 @@ from tests.integration.spotify.conftest import (
     streamer,
     wait_until,
 )
+from tests.support.runtime import player_reading, start_monitors
 
 OWNER = "fake-spotify-streamer_one"
 
@@ -79,13 +80,13 @@ async def test_rate_limit_opens_the_circuit_for_retry_after(sc: Any, world: Spot
 
     world.breaker_clock.advance(21)
     assert await sc.ports.playback.state(user.id) is None  # nothing plays yet
-    assert sc.services["breakers"].get("spotify").state == "closed"
+    assert sc.breakers.get("spotify").state == "closed"
 
 
 async def test_votes_count_while_spotify_is_down_and_the_monitor_recovers(
     sc: Any, world: SpotifyWorld
 ) -> None:
-    from premiere_ecoute.accounts.service import create_user
+    from premiere_ecoute.demo import create_user
     from premiere_ecoute.sessions import queries
 
     supervisor = await start_monitors(sc, rescan_s=0.05)
@@ -93,10 +94,10 @@ async def test_votes_count_while_spotify_is_down_and_the_monitor_recovers(
     viewer = await create_user(sc, "viewer_one", "viewer", actor="test")
     session_id = await started_session(sc, user)
     world.spotify.fail_next("GET /me/player", 503, times=10_000)
-    breaker = sc.services["breakers"].get("spotify")
+    breaker = sc.breakers.get("spotify")
 
     async def degraded() -> bool:
-        status = sc.services.get("player_status", {}).get(session_id, {})
+        status = await player_reading(sc, session_id)
         return status.get("state") == "degraded" and breaker.state == "open"
 
     await wait_until(degraded, what="a degraded monitor with an open circuit")
@@ -113,7 +114,7 @@ async def test_votes_count_while_spotify_is_down_and_the_monitor_recovers(
     world.breaker_clock.advance(11)  # past the breaker's recovery time: a probe may go out
 
     async def recovered() -> bool:
-        status = sc.services["player_status"].get(session_id, {})
+        status = await player_reading(sc, session_id)
         return status.get("state") == "playing" and breaker.state == "closed"
 
     # If the monitor read the open circuit before the clock moved (a slow vote above), it

@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 
 from premiere_ecoute.accounts.commands import LinkConnection
 from premiere_ecoute.accounts.models import OAuthCredential
-from premiere_ecoute.jobs.tokens import refresh_expiring, register_token_jobs
+from premiere_ecoute.jobs.tasks import register_tasks
+from premiere_ecoute.jobs.tokens import refresh_expiring
 from tests.integration.spotify.conftest import prepared_session, streamer
 
 
@@ -32,7 +33,7 @@ async def _rows(c: Any, user_id: int) -> dict[str, OAuthCredential]:
 
 
 async def test_needed_tokens_are_refreshed_before_they_expire(sc: Any) -> None:
-    from premiere_ecoute.accounts.service import create_user
+    from premiere_ecoute.demo import create_user
 
     busy = await streamer(sc, "busy_streamer")
     await prepared_session(sc, busy)
@@ -42,7 +43,7 @@ async def test_needed_tokens_are_refreshed_before_they_expire(sc: Any) -> None:
         await _expire_soon(sc, user.id)
     before = {u.id: await _rows(sc, u.id) for u in (busy, bot, idle)}
 
-    counts = await refresh_expiring(sc)
+    counts = await refresh_expiring(sc.job_deps())
 
     assert counts == {"due": 4, "refreshed": 4, "needs_reconnect": 0, "failed": 0}
     for user in (busy, bot):
@@ -51,13 +52,15 @@ async def test_needed_tokens_are_refreshed_before_they_expire(sc: Any) -> None:
             old, new = before[user.id][provider], rows[provider]
             assert new.access_token_enc != old.access_token_enc
             assert new.expires_at > old.expires_at + dt.timedelta(minutes=30)
-    spotify = await sc.services["credentials"].spotify(busy.id)
+    spotify = await sc.credentials.spotify(busy.id)
     assert spotify.access_token.startswith("fake-spotify-at-")  # stored encrypted, readable
     # Nobody needs the idle streamer's tokens right now.
     idle_rows = await _rows(sc, idle.id)
     for provider in ("spotify", "twitch"):
         assert idle_rows[provider].access_token_enc == before[idle.id][provider].access_token_enc
-    assert (await refresh_expiring(sc))["due"] == 0  # fresh now; the idle one is not needed
+    assert (await refresh_expiring(sc.job_deps()))[
+        "due"
+    ] == 0  # fresh now; the idle one is not needed
 
 
 async def test_refused_refresh_marks_needs_reconnect_once(sc: Any) -> None:
@@ -77,14 +80,14 @@ async def test_refused_refresh_marks_needs_reconnect_once(sc: Any) -> None:
     )
     await _expire_soon(sc, user.id)
 
-    first = await refresh_expiring(sc)
-    second = await refresh_expiring(sc)
+    first = await refresh_expiring(sc.job_deps())
+    second = await refresh_expiring(sc.job_deps())
 
     assert first["needs_reconnect"] == 1 and first["refreshed"] == 1  # Twitch still refreshed
     assert second["due"] == 0  # no retry loop
     assert (await _rows(sc, user.id))["spotify"].status == "needs_reconnect"
     try:
-        await sc.services["credentials"].spotify(user.id)
+        await sc.credentials.spotify(user.id)
     except InvalidState as exc:
         assert "reconnect" in exc.message
     else:
@@ -92,8 +95,8 @@ async def test_refused_refresh_marks_needs_reconnect_once(sc: Any) -> None:
 
 
 async def test_refresh_job_runs_every_minute(sc: Any) -> None:
-    register_token_jobs(sc)
-    register_token_jobs(sc)  # idempotent
+    register_tasks(sc.job_deps(), "test")
+    register_tasks(sc.job_deps(), "test")  # idempotent
 
     assert "refresh_tokens" in sc.jobs.tasks
     periodic = [p for p in sc.jobs.periodic_registry.periodic_tasks.values()]
@@ -105,7 +108,7 @@ async def test_a_refresh_lost_to_another_process_does_not_break_the_connection(s
     """Two processes refreshed at once; the provider rotated the token, so the slower one's
     attempt was refused. The connection the faster one saved keeps working."""
     user = await streamer(sc)
-    repo = sc.services["credentials"]
+    repo = sc.credentials
     await sc.bus.execute(
         LinkConnection(
             user_id=user.id,

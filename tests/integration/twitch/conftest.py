@@ -13,10 +13,14 @@ import pytest
 from fastapi import FastAPI
 
 from premiere_ecoute.accounts.commands import RegisterUser
+from premiere_ecoute.apis.spotify.fake.catalogue import Catalogue
 from premiere_ecoute.apis.twitch.eventsub import envelope
 from premiere_ecoute.apis.twitch.eventsub.signing import format_twitch_timestamp
+from premiere_ecoute.bootstrap import build, web_app
+from premiere_ecoute.core.broker import InMemoryBroker
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions import queries
+from premiere_ecoute.sessions.repository import get_session
 from tests.conftest import TEST_WEBHOOK_SECRET
 
 STREAMER_TWITCH_ID = "123456789"
@@ -24,13 +28,7 @@ BOT_TWITCH_ID = "555000111"
 
 
 def make_app(c: Any) -> FastAPI:
-    from premiere_ecoute.web.app import create_app
-    from premiere_ecoute.web.routes import twitch_auth
-
-    app = create_app(c, run_background=False)
-    if not any(getattr(r, "path", "") == "/auth/twitch/login" for r in app.routes):
-        app.include_router(twitch_auth.router)  # until the lead wires it in web/routing.py
-    return app
+    return web_app(c, run_background=False)
 
 
 @pytest.fixture
@@ -131,8 +129,6 @@ async def report(c: Any, session_id: int) -> dict[str, Any]:
 
 
 async def session_row(c: Any, session_id: int) -> Any:
-    from premiere_ecoute.sessions.repository import get_session
-
     async with c.db.session() as s:
         return await get_session(s, session_id)
 
@@ -147,9 +143,6 @@ def settings(clean_db: str) -> Any:
 @pytest.fixture
 async def fake_container(settings: Any) -> AsyncIterator[Any]:
     """A container on the built-in fake Twitch and Spotify (real clients, real clock)."""
-    from premiere_ecoute.bootstrap import build
-    from premiere_ecoute.core.broker import InMemoryBroker
-
     c = build(settings, database_url=settings.database_url, broker=InMemoryBroker(), pool_size=5)
     await c.start()
     try:
@@ -163,13 +156,11 @@ async def fake_client(fake_container: Any) -> AsyncIterator[httpx.AsyncClient]:
     """The app over ASGI; the fake Twitch delivers its webhooks through the same client."""
     transport = httpx.ASGITransport(app=make_app(fake_container))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        fake_container.services["fakes"].twitch.use_delivery_http(http)
+        fake_container.fakes.twitch.use_delivery_http(http)
         yield http
 
 
 def fake_album_id() -> str:
-    from premiere_ecoute.apis.spotify.fake.catalogue import Catalogue
-
     return next(iter(Catalogue.load().albums))
 
 

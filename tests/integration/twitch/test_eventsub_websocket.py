@@ -9,9 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from premiere_ecoute.accounts.service import create_user
-from premiere_ecoute.apis.twitch.eventsub_runtime import eventsub_ws_url, start_eventsub_websocket
-from premiere_ecoute.runtime import ingest_once
+from premiere_ecoute.apis.fakes import eventsub_ws_url
+from premiere_ecoute.demo import create_user
 from premiere_ecoute.sessions import commands as cmd
 from tests.integration.twitch.conftest import (
     fake_album_id,
@@ -22,6 +21,7 @@ from tests.integration.twitch.conftest import (
     session_row,
     wait_for,
 )
+from tests.support.runtime import ingest_once
 
 PORT = free_port()
 
@@ -43,8 +43,8 @@ async def live(fake_container: Any) -> AsyncIterator[httpx.AsyncClient]:
         serving(make_app(fake_container), PORT),
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}") as http,
     ):
-        await start_eventsub_websocket(fake_container)
-        ws = fake_container.services["eventsub_ws"]
+        ws = fake_container.eventsub_ws
+        fake_container.kernel.spawn(ws.run(fake_container.stopping), "eventsub.websocket")
         await wait_for(lambda: ws.session_id)
         yield http
 
@@ -73,8 +73,8 @@ async def test_chat_over_the_websocket_reaches_the_report_and_survives_revocatio
     fake_container: Any, live: httpx.AsyncClient
 ) -> None:
     c = fake_container
-    fake = c.services["fakes"].twitch
-    ws = c.services["eventsub_ws"]
+    fake = c.fakes.twitch
+    ws = c.eventsub_ws
     user = await create_user(c, "streamer", "streamer")
     row = await c.bus.execute(
         cmd.PrepareSession(user_id=user.id, album=fake_album_id(), playback="manual")
@@ -96,8 +96,8 @@ async def test_chat_over_the_websocket_reaches_the_report_and_survives_revocatio
         subs = (await session_row(c, row.id)).subscriptions
         return bool(subs) and sub_id not in subs
 
+    await _ingested(c, 1)  # the revocation; the ingest renews the subscription
     await wait_for(renewed_subscription)
-    await _ingested(c, 1)
     renewed = await session_row(c, row.id)
     assert sub_id not in renewed.subscriptions and len(renewed.subscriptions) == 1
     assert "renewed" in renewed.notice

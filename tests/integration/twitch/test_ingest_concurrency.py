@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import uuid
 from typing import Any
 
-from premiere_ecoute.apis.twitch.eventsub import envelope
 from premiere_ecoute.core.inbox import InboxMessage
-from premiere_ecoute.sessions.ingest import inbox_payload
-from tests.integration.twitch.conftest import register, report, start_session, subscription
+from premiere_ecoute.sessions import commands as cmd
+from premiere_ecoute.sessions.inbound import ChatLine, to_inbox
+from tests.integration.twitch.conftest import register, report, start_session
+from tests.support.runtime import ingest_once
 
 
 def _message(broadcaster: str, chatter: str, text: str, at: Any) -> InboxMessage:
-    event = envelope.chat_message_event(
-        broadcaster, "b", chatter, f"u{chatter}", text, str(uuid.uuid4())
+    kind, payload, sent_at = to_inbox(
+        ChatLine(broadcaster, chatter, f"u{chatter}", f"u{chatter}", text, at)
     )
-    sub = subscription("channel.chat.message")
-    body = json.loads(envelope.notification_body(sub, event))
-    return InboxMessage(
-        source="twitch",
-        external_id=str(uuid.uuid4()),
-        kind="channel.chat.message",
-        payload=inbox_payload("notification", body),
-        sent_at=at,
-    )
+    return InboxMessage("twitch", str(uuid.uuid4()), kind, payload, sent_at)
 
 
 async def test_batches_touching_channels_in_opposite_orders_both_commit(container: Any) -> None:
@@ -42,12 +34,13 @@ async def test_batches_touching_channels_in_opposite_orders_both_commit(containe
     ]
     async with container.db.sessionmaker() as s, s.begin():
         await container.inbox.store(s, messages)
-    ingestor = container.services["ingestor"]
+    ingestor = container.ingestor
 
     async def one_batch() -> int:
-        async with container.db.sessionmaker() as s, s.begin():
-            res = await ingestor.process_batch(s, limit=2)
+        async with container.bus.unit_of_work(actor="test") as uow:
+            res = await ingestor.process_batch(uow, limit=2)
             await asyncio.sleep(0.2)  # hold the locks while the other batch starts
+            await uow.commit()
             return int(res.accepted)
 
     accepted = await asyncio.wait_for(asyncio.gather(one_batch(), one_batch()), 30)
@@ -60,8 +53,6 @@ async def test_batches_touching_channels_in_opposite_orders_both_commit(containe
 async def test_chat_owed_to_a_session_that_just_stopped_is_not_taken_by_the_next(
     container: Any,
 ) -> None:
-    from premiere_ecoute.sessions import commands as cmd
-
     user_id = await register(container, "quickhost", "333333333")
     old = await start_session(container, user_id, stream_delay_s=10)
     container.clock.advance(30)
@@ -77,8 +68,7 @@ async def test_chat_owed_to_a_session_that_just_stopped_is_not_taken_by_the_next
         await container.inbox.store(
             s, [_message("333333333", "905", "8", late), _message("333333333", "906", "3", fresh)]
         )
-    async with container.db.sessionmaker() as s, s.begin():
-        await container.services["ingestor"].process_batch(s)
+    await ingest_once(container)
     old_report, new_report = await report(container, old), await report(container, new)
     assert old_report["votes"] == 1 and old_report["tracks"][0]["distribution"]["8"] == 1
     assert new_report["votes"] == 1 and new_report["tracks"][0]["distribution"]["3"] == 1

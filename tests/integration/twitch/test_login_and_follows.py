@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from premiere_ecoute.accounts.models import Follow, OAuthCredential, User
-from premiere_ecoute.accounts.service import create_user
 from premiere_ecoute.apis.twitch.fake.identity import fake_user_id
+from premiere_ecoute.demo import create_user
 from premiere_ecoute.jobs.follows import sync_all_follows, sync_follows
 
 SCOPES = (
@@ -80,7 +80,7 @@ async def test_first_login_creates_the_user_with_the_role_of_the_spec(
     async with fake_container.db.session() as s:
         cred = await s.scalar(select(OAuthCredential).where(OAuthCredential.user_id == user.id))
     assert cred is not None and cred.provider == "twitch" and "user:read:follows" in cred.scopes
-    token = await fake_container.services["credentials"].twitch(user.twitch_user_id)
+    token = await fake_container.credentials.twitch(user.twitch_user_id)
     assert token.access_token.startswith("fake-twitch-" + login)
     home = await fake_client.get("/", headers={"Accept": "text/html"})
     assert "Log out" in home.text
@@ -153,7 +153,7 @@ async def test_follows_sync_imports_registered_streamers_and_is_idempotent(
     fake_container: Any,
 ) -> None:
     c = fake_container
-    fake = c.services["fakes"].twitch
+    fake = c.fakes.twitch
     alice = await create_user(c, "viewer_alice", "viewer")
     await create_user(c, "streamer", "streamer")
     await create_user(c, "partner_dj", "streamer")
@@ -174,7 +174,7 @@ async def test_follows_sync_drops_ended_twitch_follows_but_keeps_app_follows(
     fake_container: Any,
 ) -> None:
     c = fake_container
-    fake = c.services["fakes"].twitch
+    fake = c.fakes.twitch
     alice = await create_user(c, "viewer_alice", "viewer")
     await create_user(c, "streamer", "streamer")
     partner = await create_user(c, "partner_dj", "streamer")

@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 
-from premiere_ecoute.accounts.service import create_user
 from premiere_ecoute.apis.twitch.eventsub import envelope
-from premiere_ecoute.runtime import ingest_once
+from premiere_ecoute.demo import create_user
 from premiere_ecoute.sessions import commands as cmd
 from tests.integration.twitch.conftest import fake_album_id, post, report, session_row, signed
+from tests.support.runtime import ingest_once
 
 SCALE = "1-5"
 
@@ -29,7 +29,7 @@ async def _start(c: Any, login: str, vote_mode: str = "poll") -> tuple[int, int]
         )
     )
     await c.bus.execute(cmd.StartSession(session_id=row.id, actor_id=user.id))
-    await c.services["fakes"].twitch.idle()  # webhook handshakes and poll.begin
+    await c.fakes.twitch.idle()  # webhook handshakes and poll.begin
     return row.id, user.id
 
 
@@ -44,7 +44,7 @@ async def test_polls_follow_the_tracks_and_their_ballots_count_for_their_track(
     fake_container: Any, fake_client: httpx.AsyncClient
 ) -> None:
     c = fake_container
-    fake = c.services["fakes"].twitch
+    fake = c.fakes.twitch
     session_id, user_id = await _start(c, "streamer")
     first_poll = (await session_row(c, session_id)).current_poll_id
     assert fake.polls[first_poll].status == "ACTIVE"

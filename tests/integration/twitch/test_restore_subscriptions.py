@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from premiere_ecoute.apis.twitch.eventsub_runtime import restore_lost_subscriptions
 from premiere_ecoute.core.errors import ExternalServiceError
+from premiere_ecoute.jobs.tasks import register_tasks
 from premiere_ecoute.sessions import commands as cmd
 from tests.integration.twitch.conftest import (
     STREAMER_TWITCH_ID,
@@ -30,8 +30,8 @@ async def test_a_subscription_twitch_dropped_is_made_again_and_the_streamer_told
     chat = next(i for i, s in memory_ports.eventsub.active.items() if s.type.endswith("message"))
     del memory_ports.eventsub.active[chat]  # revoked while no process was up to renew it
 
-    restored = await restore_lost_subscriptions(container)
-    again = await restore_lost_subscriptions(container)
+    restored = await container.subscriptions.restore_lost()
+    again = await container.subscriptions.restore_lost()
 
     row = await session_row(container, session_id)
     assert (restored, again) == (1, 0)
@@ -52,7 +52,7 @@ async def test_nothing_is_asked_of_twitch_without_an_active_session(
     memory_ports.eventsub.active.clear()
     calls = len(memory_ports.eventsub.calls)
 
-    assert await restore_lost_subscriptions(container) == 0
+    assert await container.subscriptions.restore_lost() == 0
     assert len(memory_ports.eventsub.calls) == calls
 
 
@@ -62,11 +62,11 @@ async def test_failures_are_shown_on_the_session_and_never_raised(
     _, session_id = await _started(container)
     memory_ports.eventsub.active.clear()
     memory_ports.eventsub.fail_on["live"] = ExternalServiceError("Twitch is down")  # once
-    assert await restore_lost_subscriptions(container) == 0  # cannot tell: changes nothing
+    assert await container.subscriptions.restore_lost() == 0  # cannot tell: changes nothing
     assert (await session_row(container, session_id)).notice is None
 
     memory_ports.eventsub.fail_on["subscribe"] = ExternalServiceError("token revoked")
-    assert await restore_lost_subscriptions(container) == 0
+    assert await container.subscriptions.restore_lost() == 0
     row = await session_row(container, session_id)
     assert row.notice == "Twitch events unavailable: token revoked"
     assert len(row.subscriptions) == 1  # kept until one is made again
@@ -78,18 +78,16 @@ async def test_the_websocket_transport_is_left_to_the_process_holding_the_connec
     await _started(container)
     memory_ports.eventsub.active.clear()
     calls = len(memory_ports.eventsub.calls)
-    container.settings = container.settings.model_copy(
+    container.kernel.settings = container.settings.model_copy(
         update={"twitch_eventsub_transport": "websocket"}
     )
 
-    assert await restore_lost_subscriptions(container) == 0
+    assert await container.subscriptions.restore_lost() == 0
     assert len(memory_ports.eventsub.calls) == calls
 
 
 async def test_the_worker_runs_it_every_minute(container: Any, memory_ports: Any) -> None:
-    from premiere_ecoute.jobs.tasks import register_tasks
-
-    register_tasks(container)
+    register_tasks(container.job_deps(), "test")
     periodic = container.jobs.periodic_registry.periodic_tasks.values()
     job = next(p for p in periodic if p.periodic_id == "restore-eventsub")
     _, session_id = await _started(container)

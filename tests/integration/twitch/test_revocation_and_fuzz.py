@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -10,9 +9,11 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from premiere_ecoute.accounts.queries import user_by_twitch_id
 from premiere_ecoute.apis.twitch.eventsub import envelope
-from premiere_ecoute.runtime import ingest_once
+from premiere_ecoute.core.errors import ExternalServiceError
 from premiere_ecoute.sessions import commands as cmd
+from premiere_ecoute.sessions.inbound import SubscriptionRevoked
 from tests.integration.twitch.conftest import (
     STREAMER_TWITCH_ID,
     post,
@@ -22,11 +23,7 @@ from tests.integration.twitch.conftest import (
     start_session,
     subscription,
 )
-
-
-async def _renewals(c: Any) -> None:
-    tasks = [t for t in c.background if t.get_name().startswith("eventsub.renew")]
-    await asyncio.gather(*tasks)
+from tests.support.runtime import ingest_once
 
 
 def _revocation(sub_id: str, at: Any, type_: str = "channel.chat.message") -> Any:
@@ -42,10 +39,9 @@ async def test_a_revoked_subscription_of_an_active_session_is_renewed_and_the_st
     (old,) = (await session_row(container, session_id)).subscriptions
 
     r = await post(client, _revocation(old, fake_clock.now()))
-    await _renewals(container)
     res = await ingest_once(container)
 
-    assert r.status_code == 204 and res.revoked == [old]
+    assert r.status_code == 204 and [x.subscription_id for x in res.revoked] == [old]
     row = await session_row(container, session_id)
     assert old not in row.subscriptions and len(row.subscriptions) == 1
     assert row.subscriptions[0] in memory_ports.eventsub.active
@@ -56,19 +52,15 @@ async def test_a_revoked_subscription_of_an_active_session_is_renewed_and_the_st
 async def test_when_renewal_fails_the_streamer_is_told_to_reconnect(
     container: Any, client: httpx.AsyncClient, fake_clock: Any, memory_ports: Any
 ) -> None:
-    from premiere_ecoute.apis.twitch import eventsub_runtime
-    from premiere_ecoute.apis.twitch.eventsub import messages as m
-    from premiere_ecoute.core.errors import ExternalServiceError
-
     user_id = await register(container, "streamer", STREAMER_TWITCH_ID)
     session_id = await start_session(container, user_id)
     (old,) = (await session_row(container, session_id)).subscriptions
     memory_ports.eventsub.fail_on["subscribe"] = ExternalServiceError("token revoked")
-    revocation = m.Revocation(
+    revocation = SubscriptionRevoked(
         old, "channel.chat.message", "authorization_revoked", STREAMER_TWITCH_ID
     )
 
-    renewed = await eventsub_runtime.renew_revoked(container, revocation, attempts=1, delay_s=0)
+    renewed = await container.subscriptions.renew_revoked(revocation, attempts=1, delay_s=0)
 
     row = await session_row(container, session_id)
     assert renewed is False
@@ -84,7 +76,6 @@ async def test_a_revocation_after_the_session_stopped_changes_nothing(
     await container.bus.execute(cmd.StopSession(session_id=session_id, actor_id=user_id))
 
     r = await post(client, _revocation(old, fake_clock.now()))
-    await _renewals(container)
     await ingest_once(container)
 
     assert r.status_code == 204
@@ -163,8 +154,6 @@ async def test_malformed_signed_bodies_never_cause_a_server_error(
     subscription_type: str,
     message_type: str,
 ) -> None:
-    from premiere_ecoute.accounts.queries import user_by_twitch_id
-
     async with container.db.session() as s:
         streamer = await user_by_twitch_id(s, STREAMER_TWITCH_ID)
     if streamer is None:  # the fixture is shared by every example: one live session for all

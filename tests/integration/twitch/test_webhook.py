@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from premiere_ecoute.apis.twitch.eventsub import envelope
 from premiere_ecoute.core.inbox import InboxRow
-from premiere_ecoute.runtime import ingest_once
 from tests.integration.twitch.conftest import (
     BOT_TWITCH_ID,
     STREAMER_TWITCH_ID,
@@ -25,6 +24,7 @@ from tests.integration.twitch.conftest import (
     start_session,
     subscription,
 )
+from tests.support.runtime import ingest_once
 
 
 async def _inbox_rows(c: Any) -> list[InboxRow]:

@@ -4,7 +4,6 @@ signing the session cookie the way Starlette's SessionMiddleware does."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,8 +12,7 @@ from typing import Any
 import httpx
 from itsdangerous import TimestampSigner
 
-from premiere_ecoute.accounts.account import register_account_commands
-from premiere_ecoute.web.app import create_app
+from premiere_ecoute.bootstrap import web_app
 
 CSRF = "test-csrf-token-0123456789"
 
@@ -25,19 +23,7 @@ def session_cookie(secret_key: str, data: dict[str, Any]) -> str:
 
 
 def page_app(c: Any) -> Any:
-    """The web app with the account and admin pages and their commands, whether or not the
-    wiring already includes them."""
-    from premiere_ecoute.web.routes import account_pages, admin_pages
-
-    with contextlib.suppress(ValueError):  # already registered by the wiring
-        register_account_commands(c.bus, c.services["encryptor"])
-    app = create_app(c, run_background=False)
-    paths = {getattr(r, "path", "") for r in app.routes}
-    if "/account" not in paths:
-        app.include_router(account_pages.router)
-    if "/admin" not in paths:
-        app.include_router(admin_pages.router)
-    return app
+    return web_app(c, run_background=False)
 
 
 @asynccontextmanager

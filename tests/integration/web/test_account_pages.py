@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from premiere_ecoute.accounts.account_queries import live_followed
 from premiere_ecoute.accounts.models import ApiToken, Follow, OAuthCredential, User
-from premiere_ecoute.accounts.service import create_user
 from premiere_ecoute.core.crypto import hash_token
 from premiere_ecoute.core.event_store import StoredEventRow
+from premiere_ecoute.demo import create_user
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.models import ListeningSession, Vote
+from premiere_ecoute.sessions.queries import live_followed
 from tests.integration.sessions.support import prepare, prepared_and_started, stop
 from tests.integration.web.pages_support import CSRF, browser, form, page_app
 
@@ -174,7 +174,7 @@ async def test_a_streamers_spotify_app_secret_is_stored_encrypted(container: Any
     assert saved.status_code == 303
     assert user is not None and user.spotify_client_id == client_id
     assert user.spotify_client_secret_enc and secret not in user.spotify_client_secret_enc
-    assert container.services["encryptor"].decrypt(user.spotify_client_secret_enc) == secret
+    assert container.encryptor.decrypt(user.spotify_client_secret_enc) == secret
     assert client_id in page.text and secret not in page.text
 
 
@@ -336,7 +336,7 @@ async def test_a_refusal_is_shown_in_the_readers_language(container: Any) -> Non
 async def test_a_deleted_viewer_leaves_other_reports_and_a_new_vote_counts_once(
     container: Any,
 ) -> None:
-    from premiere_ecoute.accounts.account import DeleteAccount
+    from premiere_ecoute.accounts.commands import DeleteAccount
     from premiere_ecoute.sessions import queries
     from premiere_ecoute.sessions.commands import CastVote
     from premiere_ecoute.sessions.replay import replay_all

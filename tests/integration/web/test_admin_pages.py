@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, text
 
 from premiere_ecoute.accounts.models import User
-from premiere_ecoute.accounts.service import create_user
 from premiere_ecoute.core.event_store import StoredEventRow
+from premiere_ecoute.demo import create_user
 from premiere_ecoute.sessions import commands as cmd
 from tests.integration.sessions.support import prepare, prepared_and_started, stop
 from tests.integration.web.pages_support import browser, form, page_app
@@ -116,7 +116,7 @@ async def test_dashboard_counts_users_sessions_votes_events_and_failed_jobs(
 
 async def test_dashboard_shows_each_external_apis_circuit(container: Any) -> None:
     admin = await create_user(container, "adminone", "admin")
-    container.services["breakers"].get("spotify").open_for(30)
+    container.breakers.get("spotify").open_for(30)
     async with browser(container, page_app(container), admin.id) as client:
         html = (await client.get("/admin")).text
 

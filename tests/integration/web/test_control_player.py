@@ -14,10 +14,10 @@ import pytest
 
 from premiere_ecoute.apis.spotify.api import PREMIUM_MESSAGE
 from premiere_ecoute.apis.spotify.fake.player import FakeDevice
+from premiere_ecoute.bootstrap import web_app
 from premiere_ecoute.core.errors import ExternalServiceError
 from premiere_ecoute.sessions import queries
-from premiere_ecoute.web.app import create_app
-from premiere_ecoute.web.streams import snapshot
+from premiere_ecoute.sessions.repository import set_player
 from tests.conftest import make_settings
 from tests.integration.sessions.support import (
     Cast,
@@ -33,9 +33,9 @@ from tests.integration.spotify.conftest import (
     SpotifyWorld,
     streamer,
 )
-from tests.integration.web.pages_support import browser, form
+from tests.integration.web.pages_support import CSRF, browser, form
 
-HX = {"hx-request": "true", "accept": "text/html"}
+HX = {"hx-request": "true", "accept": "text/html", "x-csrf-token": CSRF}
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ async def cast(container: Any) -> Cast:
 
 @pytest.fixture
 def app(container: Any) -> Any:
-    return create_app(container, run_background=False)
+    return web_app(container, run_background=False)
 
 
 async def _act(client: httpx.AsyncClient, session_id: int, action: str, **data: str) -> Any:
@@ -226,20 +226,35 @@ async def test_control_page_lists_the_latest_votes(container: Any, cast: Cast, a
     assert "33334444" not in page
 
 
+async def snapshot(c: Any, topic: str) -> dict[str, Any]:
+    kind, _, ident = topic.partition(":")
+    key = "session_id" if kind == "session" else "streamer_id"
+    async with c.db.session() as s:
+        return await queries.live_view(s, **{key: int(ident)}, now=c.clock.now())
+
+
+async def store_reading(c: Any, session_id: int, reading: dict[str, Any]) -> None:
+    async with c.bus.unit_of_work(actor="test") as uow:
+        await set_player(uow.session, session_id, reading)
+        await uow.commit()
+
+
 async def test_snapshot_carries_the_feed_and_the_track_progress(container: Any, cast: Cast) -> None:
     session_id = await _voted_session(container, cast)
     topic = f"session:{session_id}"
 
     unknown = await snapshot(container, topic)
-    container.services.setdefault("player_status", {})[session_id] = {
+    reading = {
         "position": 1,
         "is_playing": True,
         "progress_ms": 60_000,
         "duration_ms": 180_000,
-        "checked_at": (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)).isoformat(),
+        "checked_at": container.clock.now().isoformat(),
     }
+    await store_reading(container, session_id, reading)
+    container.clock.advance(2)
     playing = await snapshot(container, topic)
-    container.services["player_status"][session_id]["position"] = 2  # Spotify is elsewhere
+    await store_reading(container, session_id, {**reading, "position": 2})  # Spotify elsewhere
     elsewhere = await snapshot(container, topic)
     idle = await snapshot(container, "streamer:999999")
 
@@ -247,7 +262,7 @@ async def test_snapshot_carries_the_feed_and_the_track_progress(container: Any, 
     assert unknown["track"]["duration_ms"] == 180_000  # the first track of the sample album
     assert unknown["track"]["progress_ms"] is None and unknown["track"]["is_playing"] is None
     assert playing["track"]["is_playing"] is True
-    assert 62_000 <= playing["track"]["progress_ms"] < 70_000  # moved on since the reading
+    assert playing["track"]["progress_ms"] == 62_000  # moved on since the reading
     assert elsewhere["track"]["progress_ms"] is None
     assert idle["latest_votes"] == [] and idle["track"] is None
 
@@ -256,20 +271,23 @@ async def test_pausing_stops_the_progress_the_live_pages_show(
     container: Any, cast: Cast, app: Any
 ) -> None:
     session_id = await prepared_and_started(container, cast.streamer, playback="spotify")
-    container.services.setdefault("player_status", {})[session_id] = {
+    reading = {
         "position": 1,
         "is_playing": True,
         "progress_ms": 30_000,
         "duration_ms": 180_000,
-        "checked_at": (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=3)).isoformat(),
+        "checked_at": container.clock.now().isoformat(),
     }
+    await store_reading(container, session_id, reading)
+    container.clock.advance(3)
 
     async with browser(container, app, cast.streamer.id) as web:
         await _act(web, session_id, "pause")
     paused = (await snapshot(container, f"session:{session_id}"))["track"]
 
     assert paused["is_playing"] is False
-    assert 33_000 <= paused["progress_ms"] < 40_000  # where it was paused, and it stays there
+    assert paused["progress_ms"] == 33_000  # where it was paused, and it stays there
+    container.clock.advance(5)
     assert (await snapshot(container, f"session:{session_id}"))["track"] == paused
 
 
@@ -278,11 +296,11 @@ async def test_pausing_stops_the_progress_the_live_pages_show(
 
 @pytest.fixture
 def world() -> SpotifyWorld:
+    from premiere_ecoute.apis.fakes import Fakes
     from premiere_ecoute.apis.spotify.fake.routes import create_fake_spotify_app
     from premiere_ecoute.apis.spotify.fake.state import FakeSpotify
     from premiere_ecoute.apis.twitch.fake.app import create_fake_twitch_app
     from premiere_ecoute.apis.twitch.fake.state import FakeTwitch
-    from premiere_ecoute.wiring import Fakes
 
     clock = PlayerClock()
     spotify = FakeSpotify(clock=clock, timeout_s=10.0)
@@ -307,7 +325,7 @@ async def spotify_app(clean_db: str, world: SpotifyWorld) -> AsyncIterator[Any]:
     )
     await c.start()
     try:
-        yield create_app(c, run_background=False)
+        yield web_app(c, run_background=False)
     finally:
         await c.stop()
 
@@ -324,7 +342,7 @@ async def _spotify_session(c: Any) -> tuple[Any, int]:
 async def test_choosing_a_device_moves_spotify_playback_there(
     spotify_app: Any, world: SpotifyWorld
 ) -> None:
-    c = spotify_app.state.container
+    c = spotify_app.state.deps
     user, session_id = await _spotify_session(c)
     player = world.spotify.player("fake-spotify-streamerone")
     player.devices.append(FakeDevice("phone-1", "Phone", "Smartphone"))
@@ -347,7 +365,7 @@ async def test_choosing_a_device_moves_spotify_playback_there(
 async def test_pause_and_resume_drive_the_spotify_player(
     spotify_app: Any, world: SpotifyWorld
 ) -> None:
-    c = spotify_app.state.container
+    c = spotify_app.state.deps
     user, session_id = await _spotify_session(c)
     player = world.spotify.player("fake-spotify-streamerone")
     world.clock.advance(5)
@@ -367,7 +385,7 @@ async def test_pause_and_resume_drive_the_spotify_player(
 async def test_spotify_errors_on_the_player_are_messages(
     spotify_app: Any, world: SpotifyWorld
 ) -> None:
-    c = spotify_app.state.container
+    c = spotify_app.state.deps
     user, session_id = await _spotify_session(c)
     world.spotify.fail_next("PUT /me/player/pause", 403, "PREMIUM_REQUIRED")
     world.spotify.fail_next("GET /me/player/devices", 404, "NO_ACTIVE_DEVICE")

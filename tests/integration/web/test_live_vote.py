@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from premiere_ecoute.accounts.service import create_user
+from premiere_ecoute.demo import create_user
 from premiere_ecoute.sessions import queries
 from tests.integration.sessions.support import prepare, prepared_and_started, stop
-from tests.integration.web.pages_support import browser, page_app
+from tests.integration.web.pages_support import CSRF, browser, page_app
 
-HTMX = {"HX-Request": "true"}
+HTMX = {"HX-Request": "true", "X-CSRF-Token": CSRF}
 
 
 async def _first_track(c: Any, session_id: int) -> dict[str, Any]:
@@ -45,13 +45,17 @@ async def test_refusals_are_shown_as_messages_never_as_errors(container: Any) ->
         idle = await client.post("/live/livehost/vote", data={"value": "4"}, headers=HTMX)
         session_id = await prepared_and_started(container, streamer)
         forged = await client.post("/live/livehost/vote", data={"value": "4"})
+        # One CSRF rule: an htmx request must carry the token too.
+        htmx_forged = await client.post(
+            "/live/livehost/vote", data={"value": "4"}, headers={"HX-Request": "true"}
+        )
         off_scale = await client.post("/live/livehost/vote", data={"value": "11"}, headers=HTMX)
         await stop(container, streamer, session_id)
         await prepare(container, streamer)
         after = await client.post("/live/livehost/vote", data={"value": "4"}, headers=HTMX)
     assert nobody.status_code == 401 and "Log in" in nobody.text
     assert idle.status_code == 409 and "No session" in idle.text
-    assert forged.status_code == 403
+    assert forged.status_code == 403 and htmx_forged.status_code == 403
     assert off_scale.status_code == 422 and "not an option" in off_scale.text
     assert after.status_code == 409
     assert (await _first_track(container, session_id))["votes"] == 0

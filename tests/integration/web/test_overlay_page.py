@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from premiere_ecoute.accounts.service import create_user
+from premiere_ecoute.demo import create_user
 from tests.integration.web.pages_support import browser, page_app
 
 

@@ -17,8 +17,8 @@ import pytest
 from itsdangerous import TimestampSigner
 
 from premiere_ecoute.accounts.models import User
+from premiere_ecoute.bootstrap import web_app
 from premiere_ecoute.sessions import queries
-from premiere_ecoute.web.app import create_app
 from tests.integration.sessions.support import (
     Cast,
     apply,
@@ -29,9 +29,10 @@ from tests.integration.sessions.support import (
     prepared_and_started,
     stop,
 )
+from tests.integration.web.pages_support import CSRF
 
 HTML = {"accept": "text/html"}
-HX = {"hx-request": "true", "accept": "text/html"}
+HX = {"hx-request": "true", "accept": "text/html", "x-csrf-token": CSRF}
 
 
 def session_cookie(secret_key: str, **values: Any) -> str:
@@ -42,13 +43,7 @@ def session_cookie(secret_key: str, **values: Any) -> str:
 
 @pytest.fixture
 async def app(container: Any) -> Any:
-    application = create_app(container, run_background=False)
-    if not any(getattr(r, "path", "") == "/sessions/new" for r in application.routes):
-        # Until web/routing.py includes it, serve the router here as the lead will.
-        from premiere_ecoute.web.routes.session_pages import router
-
-        application.include_router(router)
-    return application
+    return web_app(container, run_background=False)
 
 
 @pytest.fixture
@@ -60,8 +55,9 @@ async def web(app: Any) -> AsyncIterator[Any]:
         c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
         if user is not None:
             session["user_id"] = user.id
+            session.setdefault("csrf", CSRF)
         if session:
-            key = app.state.container.settings.secret_key
+            key = app.state.deps.settings.secret_key
             c.cookies.set("pe_session", session_cookie(key, **session))
         made.append(c)
         return c

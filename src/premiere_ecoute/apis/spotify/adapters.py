@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 
+from premiere_ecoute.accounts.models import SpotifyCredentials
+from premiere_ecoute.accounts.repository import CredentialRepository
 from premiere_ecoute.apis.spotify.api import NO_DEVICE_MESSAGE, PROVIDER
 from premiere_ecoute.apis.spotify.client import SpotifyClient
-from premiere_ecoute.apis.spotify.models import SpotifyCredentials
 from premiere_ecoute.core.errors import DomainError, ExternalServiceError
-from premiere_ecoute.discography.domain import AlbumInfo, Device, PlaybackState, PlaylistInfo
+from premiere_ecoute.discography.models import AlbumInfo, Device, PlaybackState, PlaylistInfo
 
 CredentialsLoader = Callable[[int], Awaitable[SpotifyCredentials]]
 
@@ -90,3 +92,23 @@ class SpotifyPlayback:
 
     async def resume(self, user_id: int) -> None:
         await self._client.play(await self._load(user_id))
+
+
+class SpotifyStore:
+    """``SpotifyTokenStore`` over the accounts repository: refreshed tokens are saved
+    encrypted, a refused refresh marks the connection."""
+
+    def __init__(self, repo: CredentialRepository) -> None:
+        self._repo = repo
+
+    async def needs_reconnect(self, user_id: int, refresh_token: str | None = None) -> None:
+        await self._repo.mark_needs_reconnect(user_id, "spotify", refresh_token)
+
+    async def save(
+        self,
+        user_id: int,
+        access_token: str,
+        refresh_token: str | None,
+        expires_at: dt.datetime | None,
+    ) -> None:
+        await self._repo.save(user_id, "spotify", access_token, refresh_token, expires_at)

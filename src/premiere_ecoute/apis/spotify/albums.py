@@ -6,7 +6,7 @@ import httpx
 
 from premiere_ecoute.apis.spotify import parser
 from premiere_ecoute.apis.spotify.api import SpotifyApi
-from premiere_ecoute.discography.domain import AlbumInfo
+from premiere_ecoute.discography.models import AlbumInfo
 
 PAGE_SIZE = 50
 # A bound on pages so a misbehaving server (or mock) cannot keep us paging forever.

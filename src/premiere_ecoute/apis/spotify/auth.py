@@ -13,8 +13,9 @@ from typing import Protocol
 
 import httpx
 
+from premiere_ecoute.accounts.models import SpotifyCredentials
 from premiere_ecoute.apis.spotify import oauth
-from premiere_ecoute.apis.spotify.models import SpotifyCredentials, TokenSet
+from premiere_ecoute.apis.spotify.models import TokenSet
 
 # App tokens are renewed this long before Spotify says they expire (SPEC §1).
 APP_TOKEN_MARGIN = dt.timedelta(seconds=60)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import httpx
 
+from premiere_ecoute.accounts.models import SpotifyCredentials
 from premiere_ecoute.apis.spotify import albums, me, oauth, player, playlists, search
 from premiere_ecoute.apis.spotify.api import PROVIDER, SpotifyApi
 from premiere_ecoute.apis.spotify.auth import (
@@ -16,11 +17,11 @@ from premiere_ecoute.apis.spotify.auth import (
     SpotifyTokenStore,
     UserTokenRefresher,
 )
-from premiere_ecoute.apis.spotify.models import SpotifyCredentials, SpotifyUser, TokenSet
+from premiere_ecoute.apis.spotify.models import SpotifyUser, TokenSet
 from premiere_ecoute.apis.spotify.player import RepeatState
 from premiere_ecoute.core.resilience.breaker import BreakerRegistry
 from premiere_ecoute.core.resilience.metrics import ApiCallMetrics
-from premiere_ecoute.discography.domain import AlbumInfo, Device, PlaybackState, PlaylistInfo
+from premiere_ecoute.discography.models import AlbumInfo, Device, PlaybackState, PlaylistInfo
 
 SpotifyMetrics = ApiCallMetrics
 

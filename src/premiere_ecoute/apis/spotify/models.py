@@ -7,19 +7,6 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
-class SpotifyCredentials:
-    """A streamer's Spotify tokens. ``client_id``/``client_secret`` are the streamer's own
-    Spotify app when they brought one (SPEC §7); ``None`` means the instance's app."""
-
-    user_id: int
-    access_token: str
-    refresh_token: str | None
-    expires_at: dt.datetime | None
-    client_id: str | None = None
-    client_secret: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class TokenSet:
     """What the accounts service answers on ``/api/token``."""
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from premiere_ecoute.apis.spotify.models import SpotifyUser
-from premiere_ecoute.discography.domain import (
+from premiere_ecoute.discography.models import (
     AlbumInfo,
     Device,
     PlaybackState,

@@ -11,7 +11,7 @@ import httpx
 
 from premiere_ecoute.apis.spotify import parser
 from premiere_ecoute.apis.spotify.api import SpotifyApi
-from premiere_ecoute.discography.domain import Device, PlaybackState
+from premiere_ecoute.discography.models import Device, PlaybackState
 
 RepeatState = Literal["off", "track", "context"]
 

@@ -7,7 +7,7 @@ import httpx
 
 from premiere_ecoute.apis.spotify import parser
 from premiere_ecoute.apis.spotify.api import SpotifyApi
-from premiere_ecoute.discography.domain import PlaylistInfo, TrackInfo
+from premiere_ecoute.discography.models import PlaylistInfo, TrackInfo
 
 PAGE_SIZE = 50
 MAX_PAGES = 40

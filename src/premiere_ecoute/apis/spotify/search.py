@@ -6,7 +6,7 @@ import httpx
 
 from premiere_ecoute.apis.spotify import parser
 from premiere_ecoute.apis.spotify.api import SpotifyApi
-from premiere_ecoute.discography.domain import AlbumInfo
+from premiere_ecoute.discography.models import AlbumInfo
 
 SEARCH_PAGE_MAX = 10
 SEARCH_OFFSET_MAX = 1000

@@ -7,9 +7,11 @@ from typing import Literal
 
 import structlog
 
+from premiere_ecoute.accounts.models import UserToken
+from premiere_ecoute.accounts.repository import CredentialRepository
 from premiere_ecoute.apis.twitch.chat_queue import ChatQueue
 from premiere_ecoute.apis.twitch.client import LIVE_SUBSCRIPTION_STATUSES, TwitchClient
-from premiere_ecoute.apis.twitch.models import UserToken
+from premiere_ecoute.apis.twitch.models import TokenSet
 from premiere_ecoute.core.errors import ExternalServiceError
 from premiere_ecoute.sessions.ports import Subscription
 
@@ -193,3 +195,20 @@ class ChatSender:
                 log.info("twitch.chat.bot_fallback", broadcaster_id=broadcaster_id, reason=str(exc))
         token = await self._token_loader(broadcaster_id)
         await self._client.send_chat_message(broadcaster_id, broadcaster_id, text, token)
+
+
+class TwitchStore:
+    """``TwitchTokenStore`` over the accounts repository (users are known by Twitch id)."""
+
+    def __init__(self, repo: CredentialRepository) -> None:
+        self._repo = repo
+
+    async def save(self, user_id: str, tokens: TokenSet) -> None:
+        await self._repo.save_twitch(
+            user_id, tokens.access_token, tokens.refresh_token, tokens.expires_at
+        )
+
+    async def needs_reconnect(
+        self, user_id: str, reason: str, refresh_token: str | None = None
+    ) -> None:
+        await self._repo.mark_twitch_needs_reconnect(user_id, refresh_token)

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from premiere_ecoute.accounts.models import UserToken
 from premiere_ecoute.apis.twitch import parser
 from premiere_ecoute.apis.twitch.models import (
     EventSubSubscription,
@@ -20,7 +21,6 @@ from premiere_ecoute.apis.twitch.models import (
     Poll,
     SentChatMessage,
     TwitchUser,
-    UserToken,
 )
 from premiere_ecoute.apis.twitch.oauth import DEFAULT_AUTH_URL, TwitchOAuth
 from premiere_ecoute.apis.twitch.transport import Credential, HelixTransport, TwitchTokenStore

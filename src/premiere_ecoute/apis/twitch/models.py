@@ -111,16 +111,6 @@ class TokenInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class UserToken:
-    """A user's credentials as the client needs them to call and, on a 401, refresh once."""
-
-    user_id: str
-    access_token: str
-    refresh_token: str | None = None
-    expires_at: dt.datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class SentChatMessage:
     message_id: str
     is_sent: bool

@@ -17,8 +17,9 @@ import httpx
 import stamina
 import structlog
 
+from premiere_ecoute.accounts.models import UserToken
 from premiere_ecoute.apis.twitch import parser
-from premiere_ecoute.apis.twitch.models import TokenSet, UserToken
+from premiere_ecoute.apis.twitch.models import TokenSet
 from premiere_ecoute.apis.twitch.oauth import TokenRefused, TwitchOAuth
 from premiere_ecoute.core.errors import ExternalServiceError
 from premiere_ecoute.core.resilience.breaker import CircuitBreaker

@@ -4,27 +4,17 @@ No I/O here: database-backed handlers call these functions and persist the JSON 
 """
 
 from premiere_ecoute.sessions.scores.chat import classify_chat, parse_vote
-from premiere_ecoute.sessions.scores.recompute import (
-    PollBallots,
-    StreamerVote,
-    ViewerVote,
-    recompute_report,
-)
 from premiere_ecoute.sessions.scores.report import ReportState, TrackRef
 from premiere_ecoute.sessions.scores.scale import Scale, check_poll_compatible
 from premiere_ecoute.sessions.scores.timeline import Attribution, Timeline
 
 __all__ = [
     "Attribution",
-    "PollBallots",
     "ReportState",
     "Scale",
-    "StreamerVote",
     "Timeline",
     "TrackRef",
-    "ViewerVote",
     "check_poll_compatible",
     "classify_chat",
     "parse_vote",
-    "recompute_report",
 ]

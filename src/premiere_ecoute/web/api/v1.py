@@ -23,7 +23,7 @@ from premiere_ecoute.web.api.v1_schema import (
     scale_arg,
 )
 from premiere_ecoute.web.auth import api_user
-from premiere_ecoute.web.deps import container_of
+from premiere_ecoute.web.deps import deps
 
 # Every operation can answer these; the 422 replaces FastAPI's own (our body is ErrorBody).
 router = APIRouter(prefix="/api/v1", tags=["v1"], responses=error_responses(400, 401, 422))
@@ -48,7 +48,7 @@ async def search_albums(
     q: Annotated[str, Query(min_length=1, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> dict[str, Any]:
-    c = container_of(request)
+    c = deps(request)
     found = await c.ports.catalog.search_albums(q, limit)
     return {
         "albums": [
@@ -68,13 +68,13 @@ async def search_albums(
 
 
 async def _view(request: Request, session_id: int) -> dict[str, Any]:
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         return await queries.session_detail(s, session_id)
 
 
 @router.post("/sessions", status_code=201, responses=COMMAND)
 async def prepare(request: Request, user: Caller, body: PrepareBody) -> dict[str, Any]:
-    c = container_of(request)
+    c = deps(request)
     scale = scale_arg(body.scale)
     row = await c.bus.execute(
         cmd.PrepareSession(
@@ -101,13 +101,13 @@ async def list_sessions(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         return await queries.sessions_of(s, user.id, page=page, per_page=per_page)
 
 
 @router.get("/sessions/{session_id}", responses=READ)
 async def get_session(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         await queries.check_readable(s, session_id, user.id, user.is_admin)
     return await _view(request, session_id)
 
@@ -116,7 +116,7 @@ async def get_session(request: Request, user: Caller, session_id: int) -> dict[s
 async def change_settings(
     request: Request, user: Caller, session_id: int, body: SettingsBody
 ) -> dict[str, Any]:
-    await container_of(request).bus.execute(
+    await deps(request).bus.execute(
         cmd.ChangeSettings(
             session_id=session_id,
             actor_id=user.id,
@@ -136,7 +136,7 @@ async def change_settings(
 async def start(
     request: Request, user: Caller, session_id: int, body: StartBody | None = None
 ) -> dict[str, Any]:
-    await container_of(request).bus.execute(
+    await deps(request).bus.execute(
         cmd.StartSession(
             session_id=session_id, actor_id=user.id, device_id=body.device_id if body else None
         ),
@@ -152,7 +152,7 @@ async def _move(
     direction: Literal["next", "previous", "to"],
     position: int | None = None,
 ) -> dict[str, Any]:
-    await container_of(request).bus.execute(
+    await deps(request).bus.execute(
         cmd.ChangeTrack(
             session_id=session_id,
             actor_id=user.id,
@@ -183,7 +183,7 @@ async def play_track(
 
 @router.post("/sessions/{session_id}/stop", responses=COMMAND)
 async def stop(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
-    await container_of(request).bus.execute(
+    await deps(request).bus.execute(
         cmd.StopSession(session_id=session_id, actor_id=user.id), actor=user.login
     )
     return await _view(request, session_id)
@@ -191,7 +191,7 @@ async def stop(request: Request, user: Caller, session_id: int) -> dict[str, Any
 
 @router.post("/sessions/{session_id}/votes/open", responses=COMMAND)
 async def open_votes(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
-    await container_of(request).bus.execute(
+    await deps(request).bus.execute(
         cmd.SetVoteWindow(session_id=session_id, actor_id=user.id, open=True), actor=user.login
     )
     return await _view(request, session_id)
@@ -199,7 +199,7 @@ async def open_votes(request: Request, user: Caller, session_id: int) -> dict[st
 
 @router.post("/sessions/{session_id}/votes/close", responses=COMMAND)
 async def close_votes(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
-    await container_of(request).bus.execute(
+    await deps(request).bus.execute(
         cmd.SetVoteWindow(session_id=session_id, actor_id=user.id, open=False), actor=user.login
     )
     return await _view(request, session_id)
@@ -210,7 +210,7 @@ async def vote(request: Request, user: Caller, session_id: int, body: VoteBody) 
     value = str(body.value).strip()
     if not value:
         raise ValidationFailed("value is required")
-    outcome = await container_of(request).bus.execute(
+    outcome = await deps(request).bus.execute(
         cmd.CastVote(session_id=session_id, actor_id=user.id, value=value, source="api"),
         actor=user.login,
     )
@@ -225,7 +225,7 @@ async def vote(request: Request, user: Caller, session_id: int, body: VoteBody) 
 
 @router.get("/sessions/{session_id}/report", responses=READ)
 async def report(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         await queries.check_readable(s, session_id, user.id, user.is_admin)
         return await queries.report(s, session_id)
 
@@ -237,14 +237,14 @@ async def series(
     session_id: int,
     per: Annotated[str, Query(pattern="^(vote|minute)$")] = "vote",
 ) -> dict[str, Any]:
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         await queries.check_readable(s, session_id, user.id, user.is_admin)
         return {"series": await queries.running_average(s, session_id, per=per)}
 
 
 @router.delete("/sessions/{session_id}", status_code=204, responses=COMMAND)
 async def delete(request: Request, user: Caller, session_id: int) -> Response:
-    await container_of(request).bus.execute(
+    await deps(request).bus.execute(
         cmd.DeleteSession(session_id=session_id, actor_id=user.id), actor=user.login
     )
     return Response(status_code=204)

@@ -13,23 +13,22 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from premiere_ecoute.accounts import account_queries as queries
-from premiere_ecoute.accounts.account import (
-    N_,
+from premiere_ecoute.accounts import queries
+from premiere_ecoute.accounts.commands import (
+    CreateApiToken,
     DeleteAccount,
     FollowStreamer,
     RevokeApiToken,
     SetSpotifyApp,
     SwitchRole,
     UnfollowStreamer,
-    fail,
 )
-from premiere_ecoute.accounts.commands import CreateApiToken
 from premiere_ecoute.accounts.models import User
-from premiere_ecoute.core.errors import DomainError, ValidationFailed
+from premiere_ecoute.core.errors import N_, DomainError, ValidationFailed, refuse
+from premiere_ecoute.sessions.queries import export_of, followed_streamers
 from premiere_ecoute.web.auth import page_user
-from premiere_ecoute.web.deps import container_of
-from premiere_ecoute.web.routes.forms import (
+from premiere_ecoute.web.deps import deps
+from premiere_ecoute.web.forms import (
     IMPERSONATOR_KEY,
     actor_of,
     checked_form,
@@ -57,7 +56,7 @@ async def account_view(
     errors: list[str] | None = None,
     new_token: str | None = None,
 ) -> Response:
-    c = container_of(request)
+    c = deps(request)
     async with c.db.session() as s:
         links = await queries.connections(s, user.id)
         tokens = await queries.api_tokens(s, user.id)
@@ -79,10 +78,10 @@ async def account_view(
 async def follows_view(
     request: Request, user: User, *, status: int = 200, errors: list[str] | None = None
 ) -> Response:
-    c = container_of(request)
+    c = deps(request)
     query = request.query_params.get("q", "")[:50]
     async with c.db.session() as s:
-        followed = await queries.followed_streamers(s, user.id)
+        followed = await followed_streamers(s, user.id)
         candidates = await queries.streamers_to_follow(s, user.id, query)
     _ = gettext_for(request)
     return render_page(
@@ -110,7 +109,7 @@ async def _act(
     try:
         user = await signed_in(request)
     except DomainError as exc:
-        return error_page(request, exc)
+        return await error_page(request, exc)
     return await run_form_action(request, user, action, back=back, view=view)
 
 
@@ -126,7 +125,7 @@ async def account(request: Request) -> Response:
 async def switch_role(request: Request) -> Response:
     async def run(user: User, form: dict[str, str]) -> str:
         role = form.get("role", "")
-        await container_of(request).bus.execute(
+        await deps(request).bus.execute(
             SwitchRole(user_id=user.id, role=role), actor=actor_of(request, user)
         )
         _ = gettext_for(request)
@@ -140,8 +139,8 @@ async def set_spotify_app(request: Request) -> Response:
     async def run(user: User, form: dict[str, str]) -> str:
         client_id = form.get("client_id", "").strip()
         if not client_id:
-            raise fail(ValidationFailed, N_("Enter the client ID of your Spotify app."))
-        await container_of(request).bus.execute(
+            raise refuse(ValidationFailed, N_("Enter the client ID of your Spotify app."))
+        await deps(request).bus.execute(
             SetSpotifyApp(
                 user_id=user.id,
                 client_id=client_id,
@@ -158,7 +157,7 @@ async def set_spotify_app(request: Request) -> Response:
 @router.post("/account/spotify-app/remove")
 async def remove_spotify_app(request: Request) -> Response:
     async def run(user: User, form: dict[str, str]) -> str:
-        await container_of(request).bus.execute(
+        await deps(request).bus.execute(
             SetSpotifyApp(user_id=user.id, client_id="", client_secret=""),
             actor=actor_of(request, user),
         )
@@ -176,14 +175,14 @@ async def create_token(request: Request) -> Response:
         form = await checked_form(request)
         name = " ".join(form.get("name", "").split())
         if not name or len(name) > TOKEN_NAME_MAX:
-            raise fail(ValidationFailed, N_("Give the token a name of 1 to 100 characters."))
-        token: str = await container_of(request).bus.execute(
+            raise refuse(ValidationFailed, N_("Give the token a name of 1 to 100 characters."))
+        token: str = await deps(request).bus.execute(
             CreateApiToken(user_id=user.id, name=name), actor=actor_of(request, user)
         )
     except DomainError as exc:
         current = await page_user(request)
         if current is None:
-            return error_page(request, exc)
+            return await error_page(request, exc)
         message = translate_error(request, exc)
         return await account_view(request, current, status=exc.status_code, errors=[message])
     return await account_view(request, user, status=201, new_token=token)
@@ -192,7 +191,7 @@ async def create_token(request: Request) -> Response:
 @router.post("/account/tokens/{token_id}/revoke")
 async def revoke_token(request: Request, token_id: int) -> Response:
     async def run(user: User, form: dict[str, str]) -> str:
-        await container_of(request).bus.execute(
+        await deps(request).bus.execute(
             RevokeApiToken(user_id=user.id, token_id=token_id), actor=actor_of(request, user)
         )
         _ = gettext_for(request)
@@ -206,9 +205,11 @@ async def export(request: Request) -> Response:
     user = await page_user(request)
     if user is None:
         return RedirectResponse(LOGIN_URL, status_code=303)
-    c = container_of(request)
+    c = deps(request)
     async with c.db.session() as s:
-        data: dict[str, Any] | None = await queries.export(s, c.store, user.id)
+        data: dict[str, Any] | None = await queries.export(s, c.kernel.store, user.id)
+        if data is not None:
+            data.update(await export_of(s, user))
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     return Response(
         body,
@@ -225,10 +226,10 @@ async def delete_account(request: Request) -> Response:
     try:
         user = await signed_in(request)
     except DomainError as exc:
-        return error_page(request, exc)
+        return await error_page(request, exc)
     try:
         form = await checked_form(request)
-        await container_of(request).bus.execute(
+        await deps(request).bus.execute(
             DeleteAccount(
                 actor_id=int(request.session.get(IMPERSONATOR_KEY) or user.id),
                 user_id=user.id,
@@ -262,7 +263,7 @@ async def follows(request: Request) -> Response:
 @router.post("/account/follows")
 async def follow(request: Request) -> Response:
     async def run(user: User, form: dict[str, str]) -> str:
-        streamer: User = await container_of(request).bus.execute(
+        streamer: User = await deps(request).bus.execute(
             FollowStreamer(user_id=user.id, streamer_login=form.get("login", "")),
             actor=actor_of(request, user),
         )
@@ -275,7 +276,7 @@ async def follow(request: Request) -> Response:
 @router.post("/account/follows/{streamer_id}/unfollow")
 async def unfollow(request: Request, streamer_id: int) -> Response:
     async def run(user: User, form: dict[str, str]) -> str:
-        await container_of(request).bus.execute(
+        await deps(request).bus.execute(
             UnfollowStreamer(user_id=user.id, streamer_id=streamer_id),
             actor=actor_of(request, user),
         )

@@ -11,20 +11,14 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from premiere_ecoute.accounts.account import (
-    N_,
-    ChangeRole,
-    DeleteAccount,
-    StartImpersonation,
-    fail,
-)
+from premiere_ecoute.accounts.commands import ChangeRole, DeleteAccount, StartImpersonation
 from premiere_ecoute.accounts.models import Role, User
-from premiere_ecoute.admin import jobs as admin_jobs
 from premiere_ecoute.admin import queries
-from premiere_ecoute.core.errors import DomainError, InvalidState, NotFound
+from premiere_ecoute.core import jobs as admin_jobs
+from premiere_ecoute.core.errors import N_, DomainError, InvalidState, NotFound, refuse
 from premiere_ecoute.core.messages import Event
-from premiere_ecoute.web.deps import container_of
-from premiere_ecoute.web.routes.forms import (
+from premiere_ecoute.web.deps import deps
+from premiere_ecoute.web.forms import (
     IMPERSONATOR_KEY,
     IMPERSONATOR_LOGIN_KEY,
     actor_of,
@@ -49,16 +43,16 @@ async def _guard(request: Request) -> User | Response:
     try:
         return await admin_user(request)
     except DomainError as exc:
-        return error_page(request, exc)
+        return await error_page(request, exc)
 
 
 async def dashboard_view(
     request: Request, admin: User, *, status: int = 200, errors: list[str] | None = None
 ) -> Response:
-    c = container_of(request)
+    c = deps(request)
     async with c.db.session() as s:
         counters = await queries.counters(s)
-    states = {b["name"]: b for b in c.services["breakers"].snapshot()}
+    states = {b["name"]: b for b in c.breakers.snapshot()}
     breakers = [
         states.get(name, {"name": name, "state": "closed", "failures": 0})
         for name in sorted(set(KNOWN_APIS) | set(states))
@@ -81,7 +75,7 @@ async def users_view(
 ) -> Response:
     query = request.query_params.get("q", "")[:50]
     page = _page_number(request)
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         found = await queries.users(s, query, page)
     _ = gettext_for(request)
     return render_page(
@@ -100,7 +94,7 @@ async def users_view(
 async def jobs_view(
     request: Request, admin: User, *, status: int = 200, errors: list[str] | None = None
 ) -> Response:
-    failed = await admin_jobs.failed_jobs(container_of(request).jobs)
+    failed = await admin_jobs.failed_jobs(deps(request).jobs)
     _ = gettext_for(request)
     return render_page(
         request,
@@ -140,7 +134,7 @@ async def users(request: Request) -> Response:
 @router.post("/admin/users/{user_id}/role")
 async def change_role(request: Request, user_id: int) -> Response:
     async def run(admin: User, form: dict[str, str]) -> str:
-        await container_of(request).bus.execute(
+        await deps(request).bus.execute(
             ChangeRole(actor_id=admin.id, user_id=user_id, role=form.get("role", "")),
             actor=actor_of(request, admin),
         )
@@ -154,8 +148,8 @@ async def change_role(request: Request, user_id: int) -> Response:
 async def delete_user(request: Request, user_id: int) -> Response:
     async def run(admin: User, form: dict[str, str]) -> str:
         if user_id == admin.id:
-            raise fail(InvalidState, N_("Delete your own account from your account page."))
-        login: str = await container_of(request).bus.execute(
+            raise refuse(InvalidState, N_("Delete your own account from your account page."))
+        login: str = await deps(request).bus.execute(
             DeleteAccount(
                 actor_id=admin.id, user_id=user_id, confirm_login=form.get("confirm_login", "")
             ),
@@ -171,8 +165,8 @@ async def delete_user(request: Request, user_id: int) -> Response:
 async def impersonate(request: Request, user_id: int) -> Response:
     async def run(admin: User, form: dict[str, str]) -> str:
         if request.session.get(IMPERSONATOR_KEY):
-            raise fail(InvalidState, N_("Stop the current impersonation first."))
-        target: User = await container_of(request).bus.execute(
+            raise refuse(InvalidState, N_("Stop the current impersonation first."))
+        target: User = await deps(request).bus.execute(
             StartImpersonation(admin_id=admin.id, user_id=user_id),
             actor=actor_of(request, admin),
         )
@@ -192,10 +186,10 @@ async def stop_impersonation(request: Request) -> Response:
         await checked_form(request)
         admin_id = request.session.get(IMPERSONATOR_KEY)
         if not admin_id:
-            raise fail(InvalidState, N_("You are not impersonating anyone."))
+            raise refuse(InvalidState, N_("You are not impersonating anyone."))
     except DomainError as exc:
-        return error_page(request, exc)
-    async with container_of(request).db.session() as s:
+        return await error_page(request, exc)
+    async with deps(request).db.session() as s:
         admin = await s.get(User, int(admin_id))
     request.session.pop(IMPERSONATOR_KEY, None)
     request.session.pop(IMPERSONATOR_LOGIN_KEY, None)
@@ -213,7 +207,7 @@ async def sessions(request: Request, status: str = "") -> Response:
     admin = await _guard(request)
     if isinstance(admin, Response):
         return admin
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         found = await queries.sessions(s, status, _page_number(request))
     _ = gettext_for(request)
     return render_page(
@@ -233,7 +227,7 @@ async def albums(request: Request, q: str = "") -> Response:
     if isinstance(admin, Response):
         return admin
     query = q.strip()[:100]
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         found = await queries.albums(s, query, _page_number(request))
     _ = gettext_for(request)
     return render_page(
@@ -251,7 +245,7 @@ async def events(
     admin = await _guard(request)
     if isinstance(admin, Response):
         return admin
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         rows, older = await queries.events(
             s, stream=stream.strip(), type_=type.strip(), before=before
         )
@@ -279,11 +273,11 @@ async def jobs(request: Request) -> Response:
 @router.post("/admin/jobs/{job_id}/retry")
 async def retry_job(request: Request, job_id: int) -> Response:
     async def run(admin: User, form: dict[str, str]) -> str:
-        c = container_of(request)
+        c = deps(request)
         async with c.db.session() as s:
             done = await admin_jobs.retry_failed_job(c.jobs, s, job_id, c.clock.now())
         if not done:
-            raise fail(NotFound, N_("No failed job has this id."))
+            raise refuse(NotFound, N_("No failed job has this id."))
         _ = gettext_for(request)
         return _("The job is queued again.")
 
@@ -293,10 +287,10 @@ async def retry_job(request: Request, job_id: int) -> Response:
 @router.post("/admin/jobs/{job_id}/discard")
 async def discard_job(request: Request, job_id: int) -> Response:
     async def run(admin: User, form: dict[str, str]) -> str:
-        async with container_of(request).db.session() as s, s.begin():
+        async with deps(request).db.session() as s, s.begin():
             done = await admin_jobs.discard_failed_job(s, job_id)
         if not done:
-            raise fail(NotFound, N_("No failed job has this id."))
+            raise refuse(NotFound, N_("No failed job has this id."))
         _ = gettext_for(request)
         return _("The job is discarded.")
 

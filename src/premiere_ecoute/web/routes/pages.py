@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 
 from premiere_ecoute.accounts.queries import user_by_login
-from premiere_ecoute.core.errors import NotFound
-from premiere_ecoute.sessions.queries import active_session_of
+from premiere_ecoute.core.errors import DomainError, Forbidden, InvalidState, NotFound, Unauthorized
+from premiere_ecoute.sessions.commands import CastVote
+from premiere_ecoute.sessions.queries import active_session_of, dashboard, live_followed
 from premiere_ecoute.sessions.scores import Scale
 from premiere_ecoute.web.auth import page_user
-from premiere_ecoute.web.deps import container_of
-from premiere_ecoute.web.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES, Templating
-from premiere_ecoute.web.routes.forms import locale_of, render_page
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
-
-    from premiere_ecoute.bootstrap import Container
+from premiere_ecoute.web.deps import deps
+from premiere_ecoute.web.forms import actor_of, csrf_ok, locale_of, render, translate_error
 
 router = APIRouter(include_in_schema=False)
 LEGAL_PAGES = ("privacy", "terms", "cookies", "contact")
@@ -37,86 +31,12 @@ CHANGELOG = [
 ]
 
 
-def install(app: FastAPI, c: Container) -> None:
-    from premiere_ecoute.web.app import WEB_DIR
-    from premiere_ecoute.web.live import LiveHub
-    from premiere_ecoute.web.streams import snapshot
-
-    templating = Templating(WEB_DIR / "templates", WEB_DIR / "locale")
-    app.state.templating = templating
-
-    async def load(topic: str) -> dict[str, Any]:
-        return await snapshot(c, topic)
-
-    hub = LiveHub(c, load)
-
-    async def presence(topic: str) -> None:
-        # The control page follows session:<id>; an overlay follows streamer:<user id>.
-        kind, _, ident = topic.partition(":")
-        if kind != "streamer":
-            return
-        from sqlalchemy import select
-
-        from premiere_ecoute.sessions.models import ListeningSession
-
-        async with c.db.session() as s:
-            active = await s.scalar(
-                select(ListeningSession.id).where(
-                    ListeningSession.user_id == int(ident), ListeningSession.status == "active"
-                )
-            )
-        if active is not None:
-            await c.broker.publish(f"session:{active}", {"presence": True})
-
-    hub.on_presence = presence
-    app.state.live = hub
-    c.services["live"] = hub
-
-    from premiere_ecoute.web.routes.forms import csrf_token
-
-    async def render_error(request: Request, status: int, message: str) -> Response:
-        locale = locale_of(request)
-        try:
-            user = await page_user(request)
-        except Exception:  # the error page must render even when the database is down
-            user = None
-        html = templating.render(
-            "error.html",
-            {
-                "status_code": status,
-                "message": message,
-                "user": user,
-                "request_path": request.url.path,
-                # The layout's forms (log out) post with it, on error pages too.
-                "csrf_token": csrf_token(request) if "session" in request.scope else None,
-            },
-            locale,
-        )
-        return HTMLResponse(html, status_code=status)
-
-    app.state.render_error = render_error
-
-
-async def render(request: Request, name: str, **context: Any) -> HTMLResponse:
-    """A page through ``forms.render_page`` (flash messages included), loading the user only
-    when the caller did not; remembers a locale chosen with ``?locale=``."""
-    user = context.pop("user") if "user" in context else await page_user(request)
-    response = render_page(request, name, user=user, **context)
-    chosen = request.query_params.get("locale")
-    if chosen in SUPPORTED_LOCALES:
-        response.set_cookie(LOCALE_COOKIE, chosen, max_age=365 * 86400, samesite="lax")
-    return response
-
-
 @router.get("/")
 async def home(request: Request) -> HTMLResponse:
     user = await page_user(request)
     if user is None:
         return await render(request, "home.html", user=None)
-    from premiere_ecoute.accounts.account_queries import live_followed
-    from premiere_ecoute.sessions.queries import dashboard
-
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         mine = await dashboard(s, user.id)
         live = await live_followed(s, user.id)
     return await render(request, "home.html", user=user, live_streamers=live, **mine)
@@ -124,12 +44,12 @@ async def home(request: Request) -> HTMLResponse:
 
 @router.get("/live/{login}")
 async def live(request: Request, login: str) -> HTMLResponse:
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         streamer = await user_by_login(s, login)
     if streamer is None:
         raise NotFound(f"no streamer named {login[:40]!r}")
     user = await page_user(request)
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         active = await active_session_of(s, streamer.id)
     options = list(Scale.from_json(active.scale).options) if active else []
     return await render(
@@ -148,12 +68,8 @@ async def live(request: Request, login: str) -> HTMLResponse:
 async def live_vote(request: Request, login: str) -> HTMLResponse:
     """A logged-in viewer's rating from the public page (SPEC §4.4): the same rules as chat
     (window, stream delay, latest rating wins), the server time as the send time."""
-    from premiere_ecoute.core.errors import DomainError, Forbidden, InvalidState, Unauthorized
-    from premiere_ecoute.sessions.commands import CastVote
-    from premiere_ecoute.web.routes.forms import actor_of, translate_error
-    from premiere_ecoute.web.routes.session_forms import csrf_ok
 
-    c = container_of(request)
+    c = deps(request)
     _ = request.app.state.templating.gettext(locale_of(request))
     form = await request.form()
     value = form.get("value")
@@ -192,7 +108,7 @@ async def overlay(
     scale: str = "1",
     idle: str = "",
 ) -> HTMLResponse:
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         streamer = await user_by_login(s, login)
     if streamer is None:
         raise NotFound(f"no streamer named {login[:40]!r}")

@@ -1,7 +1,7 @@
 """Commands of the control page: htmx POSTs that run the same bus commands as the JSON API and
 answer with a short HTML fragment (4xx with the domain's message when a command is refused).
 A plain form POST (no JavaScript) is redirected back to the control page on success.
-Player actions (pause, resume, device) go to ``session_player``: they are not bus commands."""
+Player actions (pause, resume, device) are ``ControlPlayer`` commands."""
 
 from __future__ import annotations
 
@@ -15,21 +15,32 @@ from premiere_ecoute.accounts.models import User
 from premiere_ecoute.core.errors import DomainError, NotFound, ValidationFailed
 from premiere_ecoute.core.messages import Command
 from premiere_ecoute.sessions import commands as cmd
+from premiere_ecoute.web.access import session_access
 from premiere_ecoute.web.auth import page_user
-from premiere_ecoute.web.deps import container_of
-from premiere_ecoute.web.routes.forms import actor_of
-from premiere_ecoute.web.routes.session_forms import (
+from premiere_ecoute.web.deps import deps
+from premiere_ecoute.web.forms import (
+    actor_of,
     csrf_ok,
     gettext_for,
     refusal,
     render_fragment,
     see_other,
-    session_access,
 )
-from premiere_ecoute.web.routes.session_player import PLAYER_ACTIONS, run_player_action
 
 router = APIRouter(include_in_schema=False)
-ACTIONS = ("start", "stop", "next", "previous", "play", "open", "close", "rate")
+ACTIONS = (
+    "start",
+    "stop",
+    "next",
+    "previous",
+    "play",
+    "open",
+    "close",
+    "rate",
+    "pause",
+    "resume",
+    "device",
+)
 
 
 def _position(form: Mapping[str, Any], _: Callable[[str], str]) -> int:
@@ -70,6 +81,18 @@ def build_command(
             raise ValidationFailed(_("Choose a rating."))
         vote = cmd.CastVote(session_id=sid, actor_id=uid, value=value, source="web")
         return vote, _("Your rating is recorded.")
+    if action == "pause":
+        return cmd.ControlPlayer(session_id=sid, actor_id=uid, action="pause"), _(
+            "Playback paused."
+        )
+    if action == "resume":
+        return cmd.ControlPlayer(session_id=sid, actor_id=uid, action="resume"), _(
+            "Playback resumed."
+        )
+    if action == "device":
+        device = str(form.get("device_id") or "").strip()
+        move = cmd.ControlPlayer(session_id=sid, actor_id=uid, action="transfer", device_id=device)
+        return move, _("Playback moved to the chosen device.")
     raise NotFound(_("Unknown action."))
 
 
@@ -90,12 +113,10 @@ async def session_action(request: Request, session_id: int, action: str) -> Resp
     if not csrf_ok(request, form):
         return answer(403, _("This form has expired: reload the page and try again."))
     try:
-        if action in PLAYER_ACTIONS:
-            message = await run_player_action(request, session_id, action, user, form)
-        elif action in ACTIONS:
+        if action in ACTIONS:
             await session_access(request, session_id)
             command, message = build_command(action, session_id, user, form, _)
-            await container_of(request).bus.execute(command, actor=actor_of(request, user))
+            await deps(request).bus.execute(command, actor=actor_of(request, user))
         else:
             raise NotFound(_("Unknown action."))
     except DomainError as exc:

@@ -3,6 +3,7 @@ and its live stream. Commands live in ``session_actions``, reports in ``session_
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 import structlog
@@ -10,26 +11,26 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
-from premiere_ecoute.core.errors import DomainError, Unauthorized
+from premiere_ecoute.core.errors import DomainError, Unauthorized, ValidationFailed
+from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions import queries
+from premiere_ecoute.web.access import session_access
 from premiere_ecoute.web.auth import page_user
-from premiere_ecoute.web.deps import container_of
-from premiere_ecoute.web.routes import session_actions, session_player, session_reports
-from premiere_ecoute.web.routes.forms import actor_of, csrf_token
-from premiere_ecoute.web.routes.pages import render
-from premiere_ecoute.web.routes.session_forms import (
-    STREAMER_ROLES,
+from premiere_ecoute.web.deps import deps
+from premiere_ecoute.web.forms import (
+    actor_of,
     csrf_ok,
+    csrf_token,
     error_page,
-    form_defaults,
     gettext_for,
     login_redirect,
-    parse_prepare_form,
     refusal,
+    render,
     render_fragment,
     see_other,
-    session_access,
+    status_page,
 )
+from premiere_ecoute.web.routes import session_actions, session_player, session_reports
 
 log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -37,6 +38,8 @@ router.include_router(session_actions.router)
 router.include_router(session_player.router)
 router.include_router(session_reports.router)
 OVERLAY_MODES = ("full", "score", "streamer", "both", "player", "votes")
+SCALE_PRESETS = ("0-10", "1-5", "smash-pass")
+STREAMER_ROLES = ("streamer", "admin")
 
 
 @router.get("/sessions")
@@ -46,7 +49,7 @@ async def my_sessions(
     user = await page_user(request)
     if user is None:
         return login_redirect()
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         listing = await queries.sessions_of(s, user.id, page=page)
     return await render(
         request,
@@ -67,7 +70,7 @@ async def _new_form(
         return login_redirect()
     _ = gettext_for(request)
     if user.role not in STREAMER_ROLES:
-        return await error_page(
+        return await status_page(
             request,
             403,
             _("Switch to a streamer account on your account page to run listening sessions."),
@@ -102,7 +105,7 @@ async def search_albums(request: Request, q: str = "") -> HTMLResponse:
     if len(query) < 2:
         return render_fragment(request, "_session_search.html", albums=[], query=query)
     try:
-        albums = await container_of(request).ports.catalog.search_albums(query, 10)
+        albums = await deps(request).ports.catalog.search_albums(query, 10)
     except DomainError as exc:
         return render_fragment(
             request, "_session_feedback.html", refusal(exc), ok=False, message=exc.message
@@ -126,7 +129,7 @@ async def prepare_session(request: Request) -> Response:
         return await _new_form(request, values)
     try:
         command = parse_prepare_form(form, user.id, _)
-        row = await container_of(request).bus.execute(command, actor=actor_of(request, user))
+        row = await deps(request).bus.execute(command, actor=actor_of(request, user))
     except DomainError as exc:
         return await _new_form(request, values, exc.message, refusal(exc))
     return see_other(f"/sessions/{row.id}")
@@ -140,7 +143,7 @@ async def _devices(
     if detail["playback"] != "spotify" or detail["status"] == "stopped":
         return [], None
     try:
-        return list(await container_of(request).ports.playback.list_devices(owner_id)), None
+        return list(await deps(request).ports.playback.list_devices(owner_id)), None
     except DomainError as exc:
         log.info("web.control.devices_refused", session_id=detail["id"], error=exc.message)
         return [], gettext_for(request)(exc.message) if exc.message else None
@@ -156,8 +159,8 @@ async def control_page(request: Request, session_id: int) -> Response:
     try:
         access = await session_access(request, session_id)
     except DomainError as exc:
-        return await error_page(request, refusal(exc), exc.message)
-    c = container_of(request)
+        return await error_page(request, exc)
+    c = deps(request)
     async with c.db.session() as s:
         report = await queries.report(s, session_id)
         latest_votes = await queries.latest_votes(s, session_id)
@@ -189,3 +192,91 @@ async def control_stream(request: Request, session_id: int) -> EventSourceRespon
     return EventSourceResponse(
         request.app.state.live.events(f"session:{session_id}", "control"), ping=15
     )
+
+
+def _int_field(
+    form: Mapping[str, Any], name: str, default: int, message: str, errors: list[str]
+) -> int:
+    raw = str(form.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        errors.append(message)
+        return default
+
+
+def parse_prepare_form(
+    form: Mapping[str, Any], user_id: int, gettext: Callable[[str], str]
+) -> cmd.PrepareSession:
+    """Turn the form of /sessions/new into a command; raises ValidationFailed with every
+    problem of the form in one readable message."""
+    _ = gettext
+    errors: list[str] = []
+    source = str(form.get("source") or "").strip() or str(form.get("album") or "").strip()
+    album: str | None = None
+    playlist: str | None = None
+    if not source:
+        errors.append(_("Choose an album from the search, or paste a Spotify link or id."))
+    elif "playlist" in source:
+        playlist = source
+    else:
+        album = source
+    preset = str(form.get("scale") or "0-10")
+    scale: str | tuple[str, ...]
+    if preset == "custom":
+        parts = tuple(p.strip() for p in str(form.get("custom_scale") or "").split(","))
+        scale = tuple(p for p in parts if p)
+        if len(scale) < 2:
+            errors.append(_("A custom scale needs at least two options separated by commas."))
+    elif preset in SCALE_PRESETS:
+        scale = preset
+    else:
+        errors.append(_("Choose one of the proposed scales."))
+        scale = "0-10"
+    delay = _int_field(
+        form, "stream_delay_s", 0, _("The stream delay must be a whole number of seconds."), errors
+    )
+    poll = _int_field(
+        form,
+        "poll_duration_s",
+        120,
+        _("The poll duration must be a whole number of seconds."),
+        errors,
+    )
+    playback = str(form.get("playback") or "").strip() or None
+    if errors:
+        raise ValidationFailed(" ".join(errors))
+    return cmd.PrepareSession(
+        user_id=user_id,
+        album=album,
+        playlist=playlist,
+        scale=scale,
+        vote_mode=str(form.get("vote_mode") or "chat"),
+        stream_delay_s=delay,
+        poll_duration_s=poll,
+        auto_advance=str(form.get("auto_advance") or "") in ("on", "true", "1"),
+        playback=playback,
+    )
+
+
+def form_defaults(form: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Values the prepare form shows: the defaults, overridden by what was submitted."""
+    values: dict[str, Any] = {
+        "source": "",
+        "scale": "0-10",
+        "custom_scale": "",
+        "vote_mode": "chat",
+        "stream_delay_s": "0",
+        "poll_duration_s": "120",
+        "auto_advance": True,
+        "playback": "",
+    }
+    if form is not None:
+        for key in values:
+            if key != "auto_advance":
+                values[key] = str(form.get(key) or "")
+        values["source"] = values["source"] or str(form.get("album") or "")
+        values["auto_advance"] = str(form.get("auto_advance") or "") in ("on", "true", "1")
+    return values

@@ -16,18 +16,17 @@ from fastapi.responses import JSONResponse, Response
 from premiere_ecoute.accounts.queries import user_by_login
 from premiere_ecoute.core.errors import DomainError
 from premiere_ecoute.sessions import queries
+from premiere_ecoute.web.access import Access, may_manage, session_access
 from premiere_ecoute.web.auth import page_user
-from premiere_ecoute.web.deps import container_of
-from premiere_ecoute.web.routes.pages import render
-from premiere_ecoute.web.routes.session_forms import (
-    Access,
+from premiere_ecoute.web.deps import deps
+from premiere_ecoute.web.forms import (
     error_page,
     gettext_for,
     locale_of,
-    may_manage,
-    refusal,
-    session_access,
+    render,
+    status_page,
 )
+from premiere_ecoute.web.routes.session_recap import RecapLabels, draw_recap
 
 router = APIRouter(include_in_schema=False)
 Per = Annotated[str, Query(pattern="^(vote|minute)$")]
@@ -39,11 +38,11 @@ async def _report_access(request: Request, session_id: int) -> Access | Response
     try:
         return await session_access(request, session_id, public_if_stopped=True)
     except DomainError as exc:
-        return await error_page(request, refusal(exc), exc.message)
+        return await error_page(request, exc)
 
 
 async def _report(request: Request, session_id: int) -> dict[str, Any]:
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         return await queries.report(s, session_id)
 
 
@@ -148,7 +147,7 @@ async def series_json(request: Request, session_id: int, per: Per = "vote") -> R
     access = await _report_access(request, session_id)
     if isinstance(access, Response):
         return access
-    async with container_of(request).db.session() as s:
+    async with deps(request).db.session() as s:
         series = await queries.running_average(s, session_id, per=per)
     return JSONResponse({"per": per, "series": series})
 
@@ -159,10 +158,6 @@ async def recap_png(request: Request, session_id: int) -> Response:
     if isinstance(access, Response):
         return access
     _ = gettext_for(request)
-    try:
-        from premiere_ecoute.web.routes.session_recap import RecapLabels, draw_recap
-    except ImportError:  # Pillow is an optional extra of this page
-        return await error_page(request, 503, _("Recap images are not available here."))
     report = await _report(request, session_id)
     labels = RecapLabels(
         chat=_("Chat score"),
@@ -205,14 +200,14 @@ async def retrospective(
     month: Annotated[int | None, Query(ge=1, le=12)] = None,
     login: Annotated[str | None, Query(max_length=50)] = None,
 ) -> Response:
-    c = container_of(request)
+    c = deps(request)
     user = await page_user(request)
     _ = gettext_for(request)
     if login:
         async with c.db.session() as s:
             streamer = await user_by_login(s, login.strip().lower())
         if streamer is None:
-            return await error_page(request, 404, _("No streamer by that name."))
+            return await status_page(request, 404, _("No streamer by that name."))
     else:
         streamer = user
     now = c.clock.now()

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from premiere_ecoute.accounts.commands import LinkConnection
-from premiere_ecoute.accounts.models import User
-from premiere_ecoute.apis.spotify.models import SpotifyCredentials
+from premiere_ecoute.accounts.models import SpotifyCredentials, User
 from premiere_ecoute.apis.spotify.oauth import (
     SpotifyReconnectRequired,
     authorize_url,
@@ -26,10 +25,8 @@ from premiere_ecoute.apis.spotify.oauth import (
 from premiere_ecoute.config import browser_auth_urls
 from premiere_ecoute.core.errors import DomainError, ExternalServiceError, Unauthorized
 from premiere_ecoute.web.auth import page_user
-from premiere_ecoute.web.deps import container_of
-
-if TYPE_CHECKING:
-    from premiere_ecoute.bootstrap import Container
+from premiere_ecoute.web.deps import WebDeps, deps
+from premiere_ecoute.web.forms import checked_form
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/auth/spotify", include_in_schema=False)
@@ -42,7 +39,7 @@ class SignInRefused(DomainError):
     code = "spotify_sign_in_refused"
 
 
-def redirect_uri(c: Container) -> str:
+def redirect_uri(c: WebDeps) -> str:
     return f"{c.settings.base_url}/auth/spotify/callback"
 
 
@@ -53,20 +50,20 @@ async def _signed_in(request: Request) -> User:
     return user
 
 
-def _app_of(c: Container, user: User) -> tuple[str | None, str | None]:
+def _app_of(c: WebDeps, user: User) -> tuple[str | None, str | None]:
     """The streamer's own Spotify app, or ``(None, None)`` for the instance's."""
     if user.spotify_client_id and user.spotify_client_secret_enc:
-        secret = c.services["encryptor"].decrypt(user.spotify_client_secret_enc)
+        secret = c.encryptor.decrypt(user.spotify_client_secret_enc)
         return user.spotify_client_id, secret
     return None, None
 
 
 @router.get("/login")
 async def login(request: Request) -> RedirectResponse:
-    c = container_of(request)
+    c = deps(request)
     user = await _signed_in(request)
     own_id, _ = _app_of(c, user)
-    client_id = own_id or c.services["spotify"].client_id
+    client_id = own_id or c.spotify.client_id
     verifier, challenge = make_pkce()
     state = secrets.token_urlsafe(32)
     request.session[PENDING] = {
@@ -103,7 +100,7 @@ def _check_pending(pending: Any, state: str, user: User) -> dict[str, Any]:
 async def callback(
     request: Request, state: str = "", code: str = "", error: str = ""
 ) -> RedirectResponse:
-    c = container_of(request)
+    c = deps(request)
     user = await _signed_in(request)
     # Single use: the pending sign-in is gone whatever happens next.
     pending = _check_pending(request.session.pop(PENDING, None), state, user)
@@ -112,9 +109,9 @@ async def callback(
     if not code:
         raise SignInRefused("Spotify sent no authorization code. Connect Spotify again.")
     own_id, own_secret = _app_of(c, user)
-    if (own_id or c.services["spotify"].client_id) != pending.get("client_id"):
+    if (own_id or c.spotify.client_id) != pending.get("client_id"):
         raise SignInRefused("Your Spotify app changed during sign-in. Connect Spotify again.")
-    client = c.services["spotify"]
+    client = c.spotify
     try:
         token = await client.exchange_code(
             code,
@@ -154,11 +151,9 @@ async def callback(
 
 @router.post("/disconnect")
 async def disconnect(request: Request) -> RedirectResponse:
-    from premiere_ecoute.web.routes.forms import checked_form
-
-    c = container_of(request)
+    c = deps(request)
     user = await _signed_in(request)
     await checked_form(request)  # a cross-site form cannot unlink Spotify
-    removed = await c.services["credentials"].delete(user.id, "spotify")
+    removed = await c.credentials.delete(user.id, "spotify")
     log.info("accounts.spotify.disconnected", user_id=user.id, removed=removed)
     return RedirectResponse(ACCOUNT_PAGE, status_code=303)

@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from premiere_ecoute.core.errors import Unauthorized
-from premiere_ecoute.web.deps import container_of
+from premiere_ecoute.core.health import readiness, refresh_gauges
+from premiere_ecoute.web.deps import deps
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,21 +22,18 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready")
 async def ready(request: Request) -> Response:
-    from premiere_ecoute.system import readiness
-
-    report = await readiness(container_of(request))
+    c = deps(request)
+    report = await readiness(c.db, c.settings.worker_heartbeat_s)
     return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    c = container_of(request)
+    c = deps(request)
     token = c.settings.metrics_token
     if token:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise Unauthorized("A valid metrics bearer token is required.")
-    from premiere_ecoute.system import refresh_gauges
-
-    await refresh_gauges(c)
+    refresh_gauges(c.metrics, c.breakers)
     return Response(generate_latest(c.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -4,27 +4,18 @@ browser session and used once, our user created or updated from the Twitch profi
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from premiere_ecoute.accounts.commands import LinkConnection, RegisterUser
-from premiere_ecoute.accounts.events import RoleChanged
-from premiere_ecoute.accounts.models import Role, User
-from premiere_ecoute.accounts.queries import user_by_login, user_by_twitch_id
-from premiere_ecoute.accounts.service import role_for
+from premiere_ecoute.accounts.commands import LinkConnection, SignInWithTwitch
 from premiere_ecoute.apis.twitch.models import TWITCH_SCOPES, TwitchUser
 from premiere_ecoute.apis.twitch.oauth import TokenRefused, authorize_url, new_state
 from premiere_ecoute.config import browser_auth_urls
-from premiere_ecoute.core.errors import Conflict, DomainError
-from premiere_ecoute.core.event_store import NewEvent
-from premiere_ecoute.web.deps import container_of
-
-if TYPE_CHECKING:
-    from premiere_ecoute.bootstrap import Container
+from premiere_ecoute.core.errors import DomainError
+from premiere_ecoute.web.deps import WebDeps, deps
+from premiere_ecoute.web.forms import checked_form
 
 router = APIRouter(include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -37,13 +28,13 @@ class LoginRefused(DomainError):
     code = "login_refused"
 
 
-def redirect_uri(c: Container) -> str:
+def redirect_uri(c: WebDeps) -> str:
     return c.settings.base_url + CALLBACK_PATH
 
 
 @router.get("/auth/twitch/login")
 async def twitch_login(request: Request) -> RedirectResponse:
-    c = container_of(request)
+    c = deps(request)
     state = new_state()
     request.session[STATE_KEY] = state
     url = authorize_url(
@@ -64,7 +55,7 @@ async def twitch_callback(
     error: str | None = None,
     error_description: str | None = None,
 ) -> RedirectResponse:
-    c = container_of(request)
+    c = deps(request)
     # Single use: whatever happens next, this state cannot be replayed.
     expected = request.session.pop(STATE_KEY, None)
     if not isinstance(expected, str) or not state or not _same(expected, state):
@@ -76,13 +67,22 @@ async def twitch_callback(
         raise LoginRefused(f"Twitch login was cancelled: {error_description or error}")
     if not code:
         raise LoginRefused("Twitch did not send an authorization code. Start the login again.")
-    oauth = c.services["twitch"].oauth
+    oauth = c.twitch.oauth
     try:
         tokens = await oauth.exchange_code(code, redirect_uri(c))
     except TokenRefused as exc:
         raise LoginRefused(exc.message) from exc
-    profile: TwitchUser = await c.services["twitch"].get_current_user(tokens.access_token)
-    user_id = await upsert_twitch_user(c, profile)
+    profile: TwitchUser = await c.twitch.get_current_user(tokens.access_token)
+    user, _created = await c.bus.execute(
+        SignInWithTwitch(
+            twitch_user_id=profile.id,
+            login=profile.login,
+            display_name=profile.display_name,
+            broadcaster_type=profile.broadcaster_type,
+        ),
+        actor="twitch-login",
+    )
+    user_id = user.id
     await c.bus.execute(
         LinkConnection(
             user_id=user_id,
@@ -104,8 +104,6 @@ async def twitch_callback(
 
 @router.post("/auth/logout")
 async def logout(request: Request) -> RedirectResponse:
-    from premiere_ecoute.web.routes.forms import checked_form
-
     await checked_form(request)  # a cross-site form cannot log people out
     request.session.clear()
     return RedirectResponse("/", status_code=303)
@@ -113,48 +111,3 @@ async def logout(request: Request) -> RedirectResponse:
 
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8", "replace"), b.encode("utf-8", "replace"))
-
-
-async def upsert_twitch_user(c: Container, profile: TwitchUser) -> int:
-    """Our user for a Twitch profile: created at first login (affiliates and partners as
-    streamers), else updated (display name, broadcaster type, ADMIN_LOGINS/BOT_LOGIN roles)."""
-    login = profile.login.strip().lower()
-    async with c.db.session() as s:
-        user = await user_by_twitch_id(s, profile.id)
-        if user is None:
-            # A user made with the CLI before the first login is linked by its login.
-            user = await user_by_login(s, login)
-            if user is not None and user.twitch_user_id not in (None, profile.id):
-                raise Conflict(
-                    f"the login {login!r} belongs to another Twitch account here; "
-                    "ask an admin to sort it out"
-                )
-        if user is not None:
-            await _refresh_profile(c, s, user, profile)
-            await s.commit()
-            return user.id
-    requested = Role.STREAMER.value if profile.can_run_polls else Role.VIEWER.value
-    created: User = await c.bus.execute(
-        RegisterUser(
-            login=login,
-            role=role_for(c, login, requested),
-            display_name=profile.display_name or login,
-            twitch_user_id=profile.id,
-            broadcaster_type=profile.broadcaster_type,
-        ),
-        actor="twitch-login",
-    )
-    return created.id
-
-
-async def _refresh_profile(c: Container, s: AsyncSession, user: User, profile: TwitchUser) -> None:
-    user.twitch_user_id = profile.id
-    user.display_name = profile.display_name or user.display_name
-    user.broadcaster_type = profile.broadcaster_type
-    role = role_for(c, user.login, user.role)
-    if role != user.role:
-        user.role = role
-        event = RoleChanged(user_id=user.id, role=role)
-        await c.store.append(
-            s, [NewEvent(event.stream, event.type, event.payload(), c.clock.now(), {})]
-        )

@@ -1,5 +1,6 @@
 """``POST /webhooks/twitch`` (SPEC §6). Verify, store in the inbox, acknowledge: nothing else
-happens in the request. The ingest loop does the rest.
+happens in the request: the body is parsed once, here, into the domain message it means, and
+the ingest loop does the rest.
 
 Answers: 403 for a missing or bad signature and for a stale timestamp; 400 for a signed body
 that is not a Twitch delivery; the challenge as text/plain; 204 for anything stored, already
@@ -7,17 +8,14 @@ stored (a redelivery) or of a type we do not use. A bad body never becomes a 5xx
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from premiere_ecoute.apis.twitch.eventsub import messages as m
-from premiere_ecoute.apis.twitch.eventsub.parser import decode_json, parse_payload, verify_webhook
-from premiere_ecoute.core.inbox import InboxMessage
-from premiere_ecoute.sessions.ingest import inbox_payload
-from premiere_ecoute.web.deps import container_of
+from premiere_ecoute.apis.twitch.eventsub.inbound import store_inbound
+from premiere_ecoute.apis.twitch.eventsub.parser import parse_webhook, verify_webhook
+from premiere_ecoute.web.deps import WebDeps, deps
 from premiere_ecoute.web.errors import error_body
 
 router = APIRouter(include_in_schema=False)
@@ -28,7 +26,7 @@ MAX_MESSAGE_ID = 200
 MAX_SUBSCRIPTION_TYPE = 100
 
 
-def _bad_request(c: Any, reason: str) -> JSONResponse:
+def _bad_request(c: WebDeps, reason: str) -> JSONResponse:
     c.metrics.webhooks.labels("malformed").inc()
     return JSONResponse(error_body("bad_request", f"malformed message: {reason}"), status_code=400)
 
@@ -51,7 +49,7 @@ async def _bounded_body(request: Request) -> bytes | None:
 
 @router.post("/webhooks/twitch")
 async def twitch_webhook(request: Request) -> Response:
-    c = container_of(request)
+    c = deps(request)
     body = await _bounded_body(request)
     if body is None:
         c.metrics.webhooks.labels("too_large").inc()
@@ -70,8 +68,7 @@ async def twitch_webhook(request: Request) -> Response:
     if len(msg.message_id) > MAX_MESSAGE_ID or len(msg.subscription_type) > MAX_SUBSCRIPTION_TYPE:
         return _bad_request(c, "message id or subscription type too long")
     try:
-        payload = decode_json(body)
-        parsed = parse_payload(msg.message_type, msg.subscription_type, payload, msg.timestamp)
+        parsed = parse_webhook(msg)
     except m.MalformedMessage as exc:
         return _bad_request(c, exc.reason)
     if isinstance(parsed, m.Verification):
@@ -81,15 +78,7 @@ async def twitch_webhook(request: Request) -> Response:
         c.metrics.webhooks.labels("ignored").inc()
         return Response(status_code=204)
     try:
-        stored = await c.services["inbox_writer"].store(
-            InboxMessage(
-                source="twitch",
-                external_id=msg.message_id,
-                kind=msg.subscription_type,
-                payload=inbox_payload(msg.message_type, payload),
-                sent_at=msg.timestamp,
-            )
-        )
+        stored = await store_inbound(c.inbox_writer, msg.message_id, parsed)
     except Exception:
         # Not stored, so not acknowledged: Twitch delivers it again later.
         log.exception("twitch.webhook.store_failed", message_id=msg.message_id)
@@ -99,8 +88,4 @@ async def twitch_webhook(request: Request) -> Response:
             status_code=503,
         )
     c.metrics.webhooks.labels("stored" if stored else "duplicate").inc()
-    if stored and isinstance(parsed, m.Revocation):
-        from premiere_ecoute.apis.twitch.eventsub_runtime import start_renewal
-
-        start_renewal(c, parsed)
     return Response(status_code=204)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from premiere_ecoute.accounts.models import UserToken
 from premiere_ecoute.apis.twitch.adapters import ChatSender, TwitchChat, TwitchEventSub, TwitchPolls
 from premiere_ecoute.apis.twitch.chat_queue import ChatQueue
 from premiere_ecoute.apis.twitch.client import TwitchClient
 from premiere_ecoute.apis.twitch.fake import FakeTwitch
-from premiere_ecoute.apis.twitch.models import UserToken
 from premiere_ecoute.core.errors import ExternalServiceError
 
 from .conftest import RECEIVER, WEBHOOK_SECRET

@@ -17,6 +17,7 @@ with warnings.catch_warnings():
 from premiere_ecoute.apis.twitch.client import TwitchClient
 from premiere_ecoute.apis.twitch.eventsub import messages
 from premiere_ecoute.apis.twitch.fake import FakeTwitch, create_fake_twitch_app, fake_user_id
+from premiere_ecoute.sessions.inbound import ChatLine, PollTally, SubscriptionRevoked
 
 from .conftest import RECEIVER, WEBHOOK_SECRET, Receiver
 
@@ -70,11 +71,11 @@ async def test_chat_page_message_is_delivered_signed_to_the_channels_subscriptio
     await subscribe(client, fake, "channel.chat.message", "streamer")
     answer = await http.post("/chat/streamer/send", data={"text": "!vote 8", "as": "viewer_zoe"})
     assert answer.json() == {"chatter": "viewer_zoe", "delivered": 1}
-    [chat] = receiver.of_type(messages.ChatMessage)
-    assert isinstance(chat, messages.ChatMessage)
-    assert (chat.text, chat.chatter_user_login) == ("!vote 8", "viewer_zoe")
-    assert chat.broadcaster_user_id == fake_user_id("streamer")
-    assert chat.chatter_user_id == fake_user_id("viewer_zoe")
+    [chat] = receiver.of_type(ChatLine)
+    assert isinstance(chat, ChatLine)
+    assert (chat.text, chat.chatter_login) == ("!vote 8", "viewer_zoe")
+    assert chat.broadcaster_id == fake_user_id("streamer")
+    assert chat.chatter_id == fake_user_id("viewer_zoe")
     assert receiver.rejected == []
 
 
@@ -84,7 +85,7 @@ async def test_chat_of_another_channel_is_not_delivered(
     await subscribe(client, fake, "channel.chat.message", "streamer")
     answer = await http.post("/chat/partner_dj/send", data={"text": "7"})
     assert answer.json()["delivered"] == 0
-    assert receiver.of_type(messages.ChatMessage) == []
+    assert receiver.of_type(ChatLine) == []
 
 
 async def test_burst_sends_random_votes_from_distinct_viewers(
@@ -93,9 +94,9 @@ async def test_burst_sends_random_votes_from_distinct_viewers(
     await subscribe(client, fake, "channel.chat.message", "streamer")
     answer = await http.post("/chat/streamer/burst", data={"n": "25", "values": "1 2 3"})
     assert answer.json() == {"sent": 25, "delivered": 25}
-    chats = [m for m in receiver.of_type(messages.ChatMessage)]
-    assert len({m.chatter_user_id for m in chats if isinstance(m, messages.ChatMessage)}) == 25
-    assert {m.text for m in chats if isinstance(m, messages.ChatMessage)} <= {"1", "2", "3"}
+    chats = [m for m in receiver.of_type(ChatLine)]
+    assert len({m.chatter_id for m in chats if isinstance(m, ChatLine)}) == 25
+    assert {m.text for m in chats if isinstance(m, ChatLine)} <= {"1", "2", "3"}
 
 
 async def test_chat_page_shows_the_messages_of_the_channel(
@@ -124,11 +125,10 @@ async def test_poll_simulation_delivers_progress_then_end_with_the_ballots(
     await client.end_poll(streamer_id, poll.id, "fake-twitch-streamer")
     await fake.idle()
 
-    updates = [
-        m for m in receiver.of_type(messages.PollUpdate) if isinstance(m, messages.PollUpdate)
-    ]
-    assert [u.kind for u in updates] == ["begin", "progress", "end"]
-    assert sum(c.votes for c in updates[2].choices) == 12
+    updates = [m for m in receiver.of_type(PollTally) if isinstance(m, PollTally)]
+    assert [u.final for u in updates] == [False, False, True]
+    assert sum(updates[0].counts.values()) == 0
+    assert sum(updates[2].counts.values()) == 12
     assert updates[2].poll_id == poll.id
 
 
@@ -137,9 +137,9 @@ async def test_revocation_is_signed_and_marks_the_subscription(
 ) -> None:
     sub_id = await subscribe(client, fake, "channel.chat.message", "streamer")
     await http.post(f"/eventsub/subscriptions/{sub_id}/revoke")
-    [revocation] = receiver.of_type(messages.Revocation)
-    assert isinstance(revocation, messages.Revocation)
-    assert (revocation.subscription_id, revocation.status) == (sub_id, "authorization_revoked")
+    [revocation] = receiver.of_type(SubscriptionRevoked)
+    assert isinstance(revocation, SubscriptionRevoked)
+    assert (revocation.subscription_id, revocation.reason) == (sub_id, "authorization_revoked")
 
 
 async def test_oauth_login_page_lists_demo_users_and_redirects_with_code_and_state(

@@ -10,9 +10,10 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
+from premiere_ecoute.accounts.models import UserToken
 from premiere_ecoute.apis.twitch.client import TwitchClient
 from premiere_ecoute.apis.twitch.fake import FakeTwitch
-from premiere_ecoute.apis.twitch.models import TokenSet, UserToken
+from premiere_ecoute.apis.twitch.models import TokenSet
 from premiere_ecoute.apis.twitch.transport import TwitchTokenStore
 from premiere_ecoute.core.errors import ExternalServiceError, ServiceUnavailable
 from premiere_ecoute.core.resilience.breaker import BreakerRegistry

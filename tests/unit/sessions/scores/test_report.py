@@ -3,14 +3,14 @@ import math
 import pytest
 
 from premiere_ecoute.core.errors import InvalidState, ValidationFailed
-from premiere_ecoute.sessions.scores.recompute import (
+from premiere_ecoute.sessions.scores.report import ReportState, TrackRef
+from premiere_ecoute.sessions.scores.scale import Scale
+from tests.support.recompute import (
     PollBallots,
     StreamerVote,
     ViewerVote,
     recompute_report,
 )
-from premiere_ecoute.sessions.scores.report import ReportState, TrackRef
-from premiere_ecoute.sessions.scores.scale import Scale
 
 ALBUM = [
     TrackRef(101, "sp1", 1, "Opening"),

@@ -6,14 +6,14 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from premiere_ecoute.sessions.scores.recompute import (
+from premiere_ecoute.sessions.scores.report import ReportState, TrackRef
+from premiere_ecoute.sessions.scores.scale import Scale
+from tests.support.recompute import (
     PollBallots,
     StreamerVote,
     ViewerVote,
     recompute_report,
 )
-from premiere_ecoute.sessions.scores.report import ReportState, TrackRef
-from premiere_ecoute.sessions.scores.scale import Scale
 
 ALBUM = [
     TrackRef(track_id, f"sp{track_id}", n, f"Song {n}")

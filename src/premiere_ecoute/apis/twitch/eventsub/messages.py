@@ -1,12 +1,12 @@
-"""What an EventSub delivery means once verified and parsed; no provider JSON past this point."""
+"""What an EventSub delivery means once verified and parsed; no provider JSON past this point:
+the notifications sessions use become their inbound messages (``sessions.inbound``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
-PollKind = Literal["begin", "progress", "end"]
+from premiere_ecoute.sessions.inbound import Inbound
 
 NOTIFICATION = "notification"
 VERIFICATION = "webhook_callback_verification"
@@ -50,47 +50,6 @@ class WebhookMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class ChatMessage:
-    message_id: str
-    broadcaster_user_id: str
-    broadcaster_user_login: str
-    chatter_user_id: str
-    chatter_user_login: str
-    text: str
-    # The delivery's message timestamp: the moment Twitch saw the message (SPEC §4.3).
-    sent_at: datetime
-    # Set when the message comes from another channel of a shared chat session.
-    source_broadcaster_user_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PollChoice:
-    id: str
-    title: str
-    votes: int
-
-
-@dataclass(frozen=True, slots=True)
-class PollUpdate:
-    kind: PollKind
-    poll_id: str
-    broadcaster_user_id: str
-    # "active" while running (begin, progress); Twitch's end status otherwise
-    # ("completed", "terminated" or "archived").
-    status: str
-    choices: tuple[PollChoice, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Revocation:
-    subscription_id: str
-    subscription_type: str
-    # Twitch's reason: "user_removed", "authorization_revoked", "version_removed", ...
-    status: str
-    broadcaster_user_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class Verification:
     challenge: str
 
@@ -100,4 +59,4 @@ class Ignored:
     reason: str
 
 
-ParsedMessage = ChatMessage | PollUpdate | Revocation | Verification | Ignored
+ParsedMessage = Inbound | Verification | Ignored

@@ -13,11 +13,12 @@ from typing import Any
 
 from premiere_ecoute.apis.twitch.eventsub import messages as m
 from premiere_ecoute.apis.twitch.eventsub.signing import parse_twitch_timestamp, verify_signature
+from premiere_ecoute.sessions.inbound import ChatLine, PollTally, SubscriptionRevoked
 
 # Twitch's documented replay window; we also refuse the same distance into the future.
 MAX_MESSAGE_AGE = timedelta(minutes=10)
 
-_POLL_KINDS: dict[str, m.PollKind] = {
+_POLL_KINDS: dict[str, str] = {
     m.POLL_BEGIN: "begin",
     m.POLL_PROGRESS: "progress",
     m.POLL_END: "end",
@@ -130,61 +131,62 @@ def parse_payload(
         return _chat_message(event, timestamp)
     kind = _POLL_KINDS.get(subscription_type)
     if kind is not None:
-        return _poll_update(kind, event)
+        return _poll_update(kind, event, timestamp)
     return m.Ignored(reason=f"subscription type {subscription_type!r} is not handled")
 
 
-def _chat_message(event: Mapping[str, Any], sent_at: datetime) -> m.ChatMessage:
+def _chat_message(event: Mapping[str, Any], sent_at: datetime) -> ChatLine:
     message = _object(event.get("message"), "event.message")
     text = message.get("text")
     if not isinstance(text, str):
         raise m.MalformedMessage("event.message.text is not a string")
-    return m.ChatMessage(
-        message_id=_string(event, "message_id"),
-        broadcaster_user_id=_string(event, "broadcaster_user_id"),
-        broadcaster_user_login=_string(event, "broadcaster_user_login"),
-        chatter_user_id=_string(event, "chatter_user_id"),
-        chatter_user_login=_string(event, "chatter_user_login"),
+    _string(event, "message_id")
+    login = _string(event, "chatter_user_login")
+    return ChatLine(
+        broadcaster_id=_string(event, "broadcaster_user_id"),
+        chatter_id=_string(event, "chatter_user_id"),
+        chatter_login=login,
+        chatter_name=_optional_string(event, "chatter_user_name") or login,
         text=text,
         sent_at=sent_at,
-        source_broadcaster_user_id=_optional_string(event, "source_broadcaster_user_id"),
     )
 
 
-def _poll_update(kind: m.PollKind, event: Mapping[str, Any]) -> m.PollUpdate:
+def _poll_update(kind: str, event: Mapping[str, Any], at: datetime) -> PollTally:
     raw_choices = event.get("choices")
     if not isinstance(raw_choices, list) or not raw_choices:
         raise m.MalformedMessage("event.choices is not a non-empty list")
-    choices = []
+    counts: dict[str, int] = {}
     for raw in raw_choices:
         choice = _object(raw, "event.choices[]")
         # begin carries no counts: every choice starts at zero.
         votes = choice.get("votes", 0 if kind == "begin" else None)
         if isinstance(votes, bool) or not isinstance(votes, int) or votes < 0:
             raise m.MalformedMessage("event.choices[].votes is not a non-negative integer")
-        choices.append(
-            m.PollChoice(id=_string(choice, "id"), title=_string(choice, "title"), votes=votes)
-        )
-    status = _string(event, "status") if kind == "end" else "active"
-    return m.PollUpdate(
-        kind=kind,
+        _string(choice, "id")
+        title = _string(choice, "title")
+        counts[title] = counts.get(title, 0) + votes
+    if kind == "end":
+        _string(event, "status")
+    return PollTally(
         poll_id=_string(event, "id"),
-        broadcaster_user_id=_string(event, "broadcaster_user_id"),
-        status=status,
-        choices=tuple(choices),
+        broadcaster_id=_string(event, "broadcaster_user_id"),
+        counts=counts,
+        final=kind == "end",
+        at=at,
     )
 
 
-def _revocation(subscription: Mapping[str, Any]) -> m.Revocation:
+def _revocation(subscription: Mapping[str, Any]) -> SubscriptionRevoked:
     condition = subscription.get("condition")
     broadcaster = None
     if isinstance(condition, Mapping):
         broadcaster = _optional_string(condition, "broadcaster_user_id")
-    return m.Revocation(
+    return SubscriptionRevoked(
         subscription_id=_string(subscription, "id"),
         subscription_type=_string(subscription, "type"),
-        status=_string(subscription, "status"),
-        broadcaster_user_id=broadcaster,
+        reason=_string(subscription, "status"),
+        broadcaster_id=broadcaster,
     )
 
 

@@ -14,7 +14,6 @@ import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
@@ -40,22 +39,9 @@ class WebSocketConnection(Protocol):
     async def close(self) -> None: ...
 
 
-OnMessage = Callable[[ParsedMessage, str, datetime], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """A notification or revocation frame as received, for consumers that store the raw
-    payload (the inbox) rather than the parsed message."""
-
-    message_id: str
-    message_type: str
-    subscription_type: str
-    timestamp: datetime
-    payload: Any
-
-
-OnDelivery = Callable[[Delivery, ParsedMessage], Awaitable[None]]
+# Called once per notification or revocation (the message id and its meaning); a frame that
+# arrives on both connections of a handover is passed on once.
+OnMessage = Callable[[str, ParsedMessage], Awaitable[None]]
 OnWelcome = Callable[[str], Awaitable[None]]
 Connect = Callable[[str], Awaitable[Any]]
 
@@ -73,9 +59,8 @@ class EventSubWebSocketClient:
         self,
         url: str,
         *,
-        on_message: OnMessage | None = None,
+        on_message: OnMessage,
         on_welcome: OnWelcome,
-        on_delivery: OnDelivery | None = None,
         connect: Connect = websockets.connect,
         keepalive_margin_s: float = 3.0,
         welcome_timeout_s: float = 10.0,
@@ -84,11 +69,8 @@ class EventSubWebSocketClient:
         remembered_ids: int = 2048,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        if on_message is None and on_delivery is None:
-            raise ValueError("give on_message or on_delivery")
         self._url = url
         self._on_message = on_message
-        self._on_delivery = on_delivery
         self._on_welcome = on_welcome
         self._connect = connect
         self._margin = keepalive_margin_s
@@ -226,11 +208,7 @@ class EventSubWebSocketClient:
             self._remember(message_id)
             return
         try:
-            if self._on_delivery is not None:
-                delivery = Delivery(message_id, message_type, subscription_type, timestamp, payload)
-                await self._on_delivery(delivery, parsed)
-            if self._on_message is not None:
-                await self._on_message(parsed, message_id, timestamp)
+            await self._on_message(message_id, parsed)
         except Exception:
             # Not remembered: the same message arriving on the other link gets another chance.
             log.exception("twitch.eventsub.ws.handler_failed", message_id=message_id)

@@ -6,16 +6,13 @@ import pytest
 
 from premiere_ecoute.apis.twitch.eventsub import envelope
 from premiere_ecoute.apis.twitch.eventsub.messages import (
-    ChatMessage,
     Ignored,
     MalformedMessage,
-    PollChoice,
-    PollUpdate,
-    Revocation,
     Verification,
     WebhookMessage,
 )
 from premiere_ecoute.apis.twitch.eventsub.parser import parse_payload, parse_webhook
+from premiere_ecoute.sessions.inbound import ChatLine, PollTally, SubscriptionRevoked
 
 SENT_AT = datetime(2026, 11, 23, 20, 5, 0, 123456, tzinfo=UTC)
 CREATED = "2026-11-23T19:00:00.000000001Z"
@@ -37,7 +34,7 @@ def _notification(kind: str, event: dict[str, Any]) -> Any:
     return json.loads(envelope.notification_body(_subscription(kind), event))
 
 
-def test_chat_notification_becomes_a_chat_message_dated_by_the_delivery() -> None:
+def test_chat_notification_becomes_a_chat_line_dated_by_the_delivery() -> None:
     event = envelope.chat_message_event("123456789", "dj_host", "987654321", "fan_1", "7", "m-1")
 
     parsed = parse_payload(
@@ -47,12 +44,11 @@ def test_chat_notification_becomes_a_chat_message_dated_by_the_delivery() -> Non
         SENT_AT,
     )
 
-    assert parsed == ChatMessage(
-        message_id="m-1",
-        broadcaster_user_id="123456789",
-        broadcaster_user_login="dj_host",
-        chatter_user_id="987654321",
-        chatter_user_login="fan_1",
+    assert parsed == ChatLine(
+        broadcaster_id="123456789",
+        chatter_id="987654321",
+        chatter_login="fan_1",
+        chatter_name=event["chatter_user_name"],
         text="7",
         sent_at=SENT_AT,
     )
@@ -69,7 +65,7 @@ def test_chat_text_with_mentions_keeps_the_full_text() -> None:
         SENT_AT,
     )
 
-    assert isinstance(parsed, ChatMessage)
+    assert isinstance(parsed, ChatLine)
     assert parsed.text == text
     fragments = event["message"]["fragments"]
     assert "".join(fragment["text"] for fragment in fragments) == text
@@ -77,16 +73,9 @@ def test_chat_text_with_mentions_keeps_the_full_text() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "status", "expected_status"),
-    [
-        ("begin", "active", "active"),
-        ("progress", "active", "active"),
-        ("end", "completed", "completed"),
-    ],
+    ("kind", "status"), [("begin", "active"), ("progress", "active"), ("end", "completed")]
 )
-def test_poll_notifications_become_poll_updates(
-    kind: str, status: str, expected_status: str
-) -> None:
+def test_poll_notifications_become_poll_tallies(kind: str, status: str) -> None:
     event = envelope.poll_event(
         kind,  # type: ignore[arg-type]
         "poll-9",
@@ -105,12 +94,12 @@ def test_poll_notifications_become_poll_updates(
     )
 
     votes = (0, 0) if kind == "begin" else (4, 7)
-    assert parsed == PollUpdate(
-        kind=kind,  # type: ignore[arg-type]
+    assert parsed == PollTally(
         poll_id="poll-9",
-        broadcaster_user_id="123456789",
-        status=expected_status,
-        choices=(PollChoice("c1", "1", votes[0]), PollChoice("c2", "2", votes[1])),
+        broadcaster_id="123456789",
+        counts={"1": votes[0], "2": votes[1]},
+        final=kind == "end",
+        at=SENT_AT,
     )
 
 
@@ -130,7 +119,9 @@ def test_revocation_names_subscription_reason_and_broadcaster() -> None:
 
     parsed = parse_payload("revocation", "channel.poll.end", json.loads(body), SENT_AT)
 
-    assert parsed == Revocation("sub-1", "channel.poll.end", "authorization_revoked", "123456789")
+    assert parsed == SubscriptionRevoked(
+        "sub-1", "channel.poll.end", "authorization_revoked", "123456789"
+    )
 
 
 def test_unknown_subscription_type_is_ignored_not_an_error() -> None:
@@ -188,5 +179,5 @@ def test_webhook_message_is_parsed_with_its_own_timestamp() -> None:
 
     parsed = parse_webhook(message)
 
-    assert isinstance(parsed, ChatMessage)
+    assert isinstance(parsed, ChatLine)
     assert (parsed.text, parsed.sent_at) == ("!vote 8", SENT_AT)

@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from premiere_ecoute.apis.twitch.eventsub.messages import ChatMessage, WebhookRejected
+from premiere_ecoute.apis.twitch.eventsub.messages import WebhookRejected
 from premiere_ecoute.apis.twitch.eventsub.parser import parse_webhook, verify_webhook
 from premiere_ecoute.apis.twitch.simulator import (
     CrowdConfig,
     parse_distribution,
     run_crowd,
 )
+from premiere_ecoute.sessions.inbound import ChatLine
 
 SECRET = "crowd-secret"
 URL = "http://app.test/webhooks/twitch"
@@ -41,7 +42,7 @@ def as_vote(text: str, options: list[str]) -> str | None:
 class Webhook:
     options: list[str] = field(default_factory=lambda: ZERO_TO_TEN)
     refuse_every: int = 0
-    received: list[ChatMessage] = field(default_factory=list)
+    received: list[ChatLine] = field(default_factory=list)
     message_ids: list[str] = field(default_factory=list)
     timestamps: list[str] = field(default_factory=list)
     latest: dict[str, str] = field(default_factory=dict)
@@ -57,13 +58,13 @@ class Webhook:
             self.message_ids.append(message.message_id)
             return httpx.Response(503)
         parsed = parse_webhook(message)
-        assert isinstance(parsed, ChatMessage)
+        assert isinstance(parsed, ChatLine)
         self.received.append(parsed)
         self.message_ids.append(message.message_id)
         self.timestamps.append(request.headers["Twitch-Eventsub-Message-Timestamp"])
         vote = as_vote(parsed.text, self.options)
         if vote is not None:
-            self.latest[parsed.chatter_user_id] = vote
+            self.latest[parsed.chatter_id] = vote
         return httpx.Response(204)
 
     def client(self) -> httpx.AsyncClient:
@@ -94,8 +95,8 @@ async def test_every_message_is_signed_fresh_and_acknowledged() -> None:
     assert (result.acknowledged, result.rejected, result.errors) == (100, 0, 0)
     assert len(set(webhook.message_ids)) == 100
     assert all(re.fullmatch(r".*T.*\.\d{9}Z", stamp) for stamp in webhook.timestamps)
-    assert all(m.broadcaster_user_id == "123456789" for m in webhook.received)
-    assert all(re.fullmatch(r"[1-9]\d{8}", m.chatter_user_id) for m in webhook.received)
+    assert all(m.broadcaster_id == "123456789" for m in webhook.received)
+    assert all(re.fullmatch(r"[1-9]\d{8}", m.chatter_id) for m in webhook.received)
 
 
 async def test_latest_votes_match_what_the_webhook_counted() -> None:

@@ -13,9 +13,10 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.protocol import State
 
 from premiere_ecoute.apis.twitch.eventsub import envelope
-from premiere_ecoute.apis.twitch.eventsub.messages import ChatMessage, ParsedMessage, Revocation
+from premiere_ecoute.apis.twitch.eventsub.messages import ParsedMessage
 from premiere_ecoute.apis.twitch.eventsub.signing import format_twitch_timestamp
 from premiere_ecoute.apis.twitch.eventsub.websocket import EventSubWebSocketClient
+from premiere_ecoute.sessions.inbound import ChatLine, SubscriptionRevoked
 
 Handler = Callable[[ServerConnection, "Server"], Awaitable[None]]
 _ids = itertools.count(1)
@@ -105,8 +106,7 @@ class Recorder:
         self.welcomes.append(session_id)
         self.changed.set()
 
-    async def on_message(self, parsed: ParsedMessage, message_id: str, at: datetime) -> None:
-        assert at.tzinfo is not None
+    async def on_message(self, message_id: str, parsed: ParsedMessage) -> None:
         self.messages.append((parsed, message_id))
         self.changed.set()
 
@@ -178,10 +178,11 @@ async def test_welcome_then_notifications_and_revocation_are_delivered(start: An
 
     assert recorder.welcomes == ["session-a"]
     (chat_message, first_id), (revoked, second_id) = recorder.messages
-    assert isinstance(chat_message, ChatMessage)
-    assert (chat_message.text, chat_message.broadcaster_user_id) == ("!vote 7", "111111111")
+    assert isinstance(chat_message, ChatLine)
+    assert chat_message.sent_at.tzinfo is not None
+    assert (chat_message.text, chat_message.broadcaster_id) == ("!vote 7", "111111111")
     assert first_id == "n-1"
-    assert revoked == Revocation(
+    assert revoked == SubscriptionRevoked(
         "sub-chat", "channel.chat.message", "authorization_revoked", "111111111"
     )
     assert second_id == "n-2"
@@ -332,5 +333,5 @@ async def test_a_frame_holding_nul_characters_is_delivered_storable(start: Any) 
     await _stop(stop, task)
 
     ((message, message_id),) = recorder.messages
-    assert isinstance(message, ChatMessage) and message.text == "!vote 7"
+    assert isinstance(message, ChatLine) and message.text == "!vote 7"
     assert message_id == "n-1"

@@ -1,4 +1,5 @@
-"""Session read models: lists, detail, report, retrospective and chart series."""
+"""What a session looks like on a page, in the API and on a live stream: detail, report,
+lists, the dashboard, the vote feed, and the live view."""
 
 from __future__ import annotations
 
@@ -12,14 +13,8 @@ from premiere_ecoute.core.errors import NotFound, ValidationFailed
 from premiere_ecoute.discography.models import Album, Playlist, Track
 from premiere_ecoute.sessions.models import ListeningSession, Vote
 from premiere_ecoute.sessions.repository import get_session, scale_of, track_refs
-from premiere_ecoute.sessions.scores import (
-    PollBallots,
-    StreamerVote,
-    TrackRef,
-    ViewerVote,
-    recompute_report,
-)
-from premiere_ecoute.sessions.voting import load_report, stored_facts
+from premiere_ecoute.sessions.scores import TrackRef
+from premiere_ecoute.sessions.voting import load_report
 
 
 async def _source(s: AsyncSession, row: ListeningSession) -> dict[str, Any]:
@@ -108,32 +103,6 @@ def report_of(row: ListeningSession, refs: list[TrackRef]) -> dict[str, Any]:
     return load_report(row).to_report(row.id, row.status, refs)
 
 
-async def recomputed_report(s: AsyncSession, session_id: int) -> dict[str, Any]:
-    """The report counted from scratch from the ``votes`` and ``polls`` tables by the pure
-    ``recompute_report`` (an implementation independent of the incremental counters, to check
-    them; it scans the session's votes, so not for live pages)."""
-    row = await get_session(s, session_id)
-    facts = await stored_facts(s, session_id)
-    return recompute_report(
-        session_id=row.id,
-        status=row.status,
-        scale=scale_of(row),
-        tracks=await track_refs(s, row),
-        viewer_votes=[
-            ViewerVote(track_id, viewer_id, option, order)
-            for order, ((track_id, viewer_id), option) in enumerate(facts.viewers.items())
-        ],
-        streamer_votes=[
-            StreamerVote(track_id=track_id, option=option, order=0)
-            for track_id, option in facts.streamer.items()
-        ],
-        poll_ballots=[
-            PollBallots(track_id, poll_id, counts, 0)
-            for (track_id, poll_id), counts in facts.polls.items()
-        ],
-    )
-
-
 async def sessions_of(
     s: AsyncSession, user_id: int, *, page: int = 1, per_page: int = 20
 ) -> dict[str, Any]:
@@ -174,85 +143,6 @@ async def sessions_of(
         "completed_total": int(total),
         "pages": max(1, -(-int(total) // per_page)),
     }
-
-
-def month_bounds(year: int, month: int | None) -> tuple[dt.datetime, dt.datetime]:
-    if month is None:
-        return (dt.datetime(year, 1, 1, tzinfo=dt.UTC), dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC))
-    start = dt.datetime(year, month, 1, tzinfo=dt.UTC)
-    end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=dt.UTC)
-    return start, end
-
-
-def neighbours(year: int, month: int | None) -> dict[str, tuple[int, int | None]]:
-    """Previous/next period, crossing year boundaries (Dec 2025 <- Jan 2026 -> Feb 2026)."""
-    if month is None:
-        return {"previous": (year - 1, None), "next": (year + 1, None)}
-    prev = (year - 1, 12) if month == 1 else (year, month - 1)
-    nxt = (year + 1, 1) if month == 12 else (year, month + 1)
-    return {"previous": prev, "next": nxt}
-
-
-async def retrospective(
-    s: AsyncSession, user_id: int, year: int, month: int | None
-) -> dict[str, Any]:
-    if not 1970 <= year <= 9998 or (month is not None and not 1 <= month <= 12):
-        raise ValidationFailed("give a year from 1970 and a month from 1 to 12")
-    start, end = month_bounds(year, month)
-    rows = await s.scalars(
-        select(ListeningSession)
-        .where(
-            ListeningSession.user_id == user_id,
-            ListeningSession.status == "stopped",
-            ListeningSession.stopped_at >= start,
-            ListeningSession.stopped_at < end,
-        )
-        .order_by(ListeningSession.stopped_at.desc(), ListeningSession.id.desc())
-    )
-    items = []
-    for row in rows:
-        summary = load_report(row).session_summary()
-        items.append(
-            {
-                "session_id": row.id,
-                "source": await _source(s, row),
-                "stopped_at": _iso(row.stopped_at),
-                "viewer_score": summary["viewer_score"],
-                "streamer_score": summary["streamer_score"],
-                "votes": summary["votes"],
-            }
-        )
-    return {"year": year, "month": month, "sessions": items, **neighbours(year, month)}
-
-
-async def running_average(
-    s: AsyncSession, session_id: int, *, per: str = "vote"
-) -> list[dict[str, Any]]:
-    """The session's running average of viewer ratings over time (numeric scales), from the
-    latest rating of each viewer per track, in the order they were sent."""
-    row = await get_session(s, session_id)
-    scale = scale_of(row)
-    if scale.kind != "numeric":
-        return []
-    votes = await s.execute(
-        select(Vote.sent_at, Vote.value)
-        .where(Vote.session_id == session_id, Vote.is_streamer.is_(False))
-        .order_by(Vote.sent_at)
-    )
-    series: list[dict[str, Any]] = []
-    total = count = 0
-    for sent_at, value in votes.all():
-        total += int(value)
-        count += 1
-        point = {"at": sent_at.isoformat(), "average": total / count, "votes": count}
-        if per == "minute":
-            minute = sent_at.replace(second=0, microsecond=0).isoformat()
-            point["at"] = minute
-            if series and series[-1]["at"] == minute:
-                series[-1] = point
-                continue
-        series.append(point)
-    return series
 
 
 async def dashboard(s: AsyncSession, user_id: int) -> dict[str, Any]:
@@ -345,3 +235,116 @@ async def active_session_of(s: AsyncSession, user_id: int) -> ListeningSession |
             ListeningSession.user_id == user_id, ListeningSession.status == "active"
         )
     )
+
+
+async def owner_of(s: AsyncSession, session_id: int) -> int | None:
+    return await s.scalar(select(ListeningSession.user_id).where(ListeningSession.id == session_id))
+
+
+IDLE_VIEW: dict[str, Any] = {
+    "active": False,
+    "status": None,
+    "votes_open": False,
+    "session": None,
+    "report": None,
+    "detail": None,
+    "track": None,
+    "album": None,
+    "latest_votes": [],
+}
+
+
+async def live_view(
+    s: AsyncSession,
+    *,
+    session_id: int | None = None,
+    streamer_id: int | None = None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """What a live page shows (contract at the top of static/app.js), plus the session detail
+    and the report for API clients: of one session, or of a streamer's active session."""
+    if session_id is not None:
+        row = await s.get(ListeningSession, session_id)
+    else:
+        assert streamer_id is not None
+        row = await active_session_of(s, streamer_id)
+    if row is None:
+        return dict(IDLE_VIEW)
+    # One read of the track list serves the detail and the report (each live update).
+    refs = await track_refs(s, row)
+    detail = await session_view(s, row, refs)
+    report = report_of(row, refs)
+    latest = await latest_votes(s, row.id)
+    current = detail["current_track"]
+    duration = await track_duration_ms(s, current["track_id"]) if current else None
+    track = None
+    if current is not None:
+        entry: dict[str, Any] = next(
+            (t for t in report["tracks"] if t["track_id"] == current["track_id"]), {}
+        )
+        track = {
+            "number": current["position"],
+            "total": detail["track_count"],
+            "name": current["name"],
+            "viewer_score": entry.get("viewer_score"),
+            "streamer_score": entry.get("streamer_score"),
+            "votes": entry.get("votes"),
+            "distribution": entry.get("distribution"),
+            **player_progress(row.player, current["position"], duration, now),
+        }
+    return {
+        "active": row.status == "active",
+        "status": row.status,
+        "votes_open": detail["votes_open"],
+        "scale": detail["scale"],
+        "album": {
+            "name": detail["source"]["name"],
+            "artist": detail["source"]["artist"],
+            "cover_url": detail["source"]["cover_url"],
+        },
+        "track": track,
+        "session": {
+            "id": row.id,
+            "user_id": row.user_id,
+            **{
+                k: report[k]
+                for k in (
+                    "viewer_score",
+                    "streamer_score",
+                    "votes",
+                    "voters",
+                    "poll_votes",
+                    "tracks_rated",
+                )
+            },
+        },
+        "notice": detail["notice"],
+        "detail": detail,
+        "report": report,
+        "latest_votes": latest,
+    }
+
+
+def player_progress(
+    status: dict[str, Any] | None, position: int, duration_ms: int | None, now: dt.datetime
+) -> dict[str, Any]:
+    """``progress_ms``/``duration_ms``/``is_playing`` of the current track: from the player
+    monitor's last reading (moved on by the time since, when playing) when Spotify is on that
+    track, else the track's duration with progress and state unknown (None)."""
+    unknown = {"progress_ms": None, "duration_ms": duration_ms or None, "is_playing": None}
+    if not status or status.get("position") != position or status.get("progress_ms") is None:
+        return unknown
+    progress = int(status["progress_ms"])
+    total = int(status.get("duration_ms") or duration_ms or 0) or None
+    playing = bool(status.get("is_playing"))
+    if playing and status.get("checked_at"):
+        try:
+            checked = dt.datetime.fromisoformat(str(status["checked_at"]))
+        except ValueError:
+            checked = None
+        if checked is not None:
+            elapsed = (now - checked).total_seconds()
+            progress += int(max(0.0, elapsed) * 1000)
+    if total is not None:
+        progress = min(progress, total)
+    return {"progress_ms": progress, "duration_ms": total, "is_playing": playing}

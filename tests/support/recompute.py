@@ -1,4 +1,5 @@
-"""The report computed from raw facts, the simple way (SPEC §5).
+"""The report computed from raw facts, the simple way (SPEC §5): the tests' oracle for the
+incremental counters.
 
 Used by ``events replay`` and as the oracle that the incremental ``ReportState`` is tested
 against, so it deliberately shares no arithmetic with it.
@@ -12,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from premiere_ecoute.sessions.repository import get_session, scale_of, stored_facts, track_refs
 from premiere_ecoute.sessions.scores.report import TIE, TrackRef
 from premiere_ecoute.sessions.scores.scale import Scale
 
@@ -142,3 +144,29 @@ def _mode(counter: Counter[str]) -> str | None:
     top = max(counts.values())
     winners = [o for o, c in counts.items() if c == top]
     return winners[0] if len(winners) == 1 else TIE
+
+
+async def recomputed_report(s: Any, session_id: int) -> dict[str, Any]:
+    """The report counted from scratch from the ``votes`` and ``polls`` tables by
+    ``recompute_report``: an implementation independent of the incremental counters, to check
+    them (it scans the session's votes, so it is for tests only)."""
+    row = await get_session(s, session_id)
+    facts = await stored_facts(s, session_id)
+    return recompute_report(
+        session_id=row.id,
+        status=row.status,
+        scale=scale_of(row),
+        tracks=await track_refs(s, row),
+        viewer_votes=[
+            ViewerVote(track_id, viewer_id, option, order)
+            for order, ((track_id, viewer_id), option) in enumerate(facts.viewers.items())
+        ],
+        streamer_votes=[
+            StreamerVote(track_id=track_id, option=option, order=0)
+            for track_id, option in facts.streamer.items()
+        ],
+        poll_ballots=[
+            PollBallots(track_id, poll_id, counts, 0)
+            for (track_id, poll_id), counts in facts.polls.items()
+        ],
+    )

@@ -1,19 +1,18 @@
-"""Session command handlers (SPEC §3). External calls happen before the row lock is taken, so
-a slow Spotify or Twitch never holds up vote ingestion for the session."""
+"""Handlers of a session's life (SPEC §3): prepare, change settings, start (a saga), stop and
+delete. External calls happen before the row lock is taken, so a slow Spotify or Twitch
+never holds up vote ingestion for the session."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from premiere_ecoute.accounts.models import OAuthCredential, User
-from premiere_ecoute.core.clock import Clock
+from premiere_ecoute.accounts.models import User
+from premiere_ecoute.accounts.queries import has_connection
 from premiere_ecoute.core.errors import (
     Conflict,
     DomainError,
@@ -24,37 +23,22 @@ from premiere_ecoute.core.errors import (
 from premiere_ecoute.core.locks import exclusive
 from premiere_ecoute.core.unit_of_work import UnitOfWork
 from premiere_ecoute.discography.links import parse_spotify_ref
+from premiere_ecoute.discography.repository import import_album, import_playlist
 from premiere_ecoute.sessions import events
+from premiere_ecoute.sessions import repository as repo
 from premiere_ecoute.sessions.commands import (
     ChangeSettings,
+    DeleteSession,
     PrepareSession,
     StartSession,
+    StopSession,
 )
-from premiere_ecoute.sessions.models import ListeningSession, Poll
-from premiere_ecoute.sessions.ports import Catalog, Chat, EventSub, Playback, Polls
-from premiere_ecoute.sessions.repository import (
-    authorize,
-    get_session,
-    import_album,
-    import_playlist,
-    scale_of,
-    track_refs,
-)
+from premiere_ecoute.sessions.models import ListeningSession
+from premiere_ecoute.sessions.ports import SessionPorts, needed_types
 from premiere_ecoute.sessions.scores import Scale, Timeline, check_poll_compatible
+from premiere_ecoute.sessions.voting import load_report
 
 log = structlog.get_logger(__name__)
-CHAT_TYPES = ("channel.chat.message",)
-POLL_TYPES = ("channel.poll.begin", "channel.poll.progress", "channel.poll.end")
-
-
-@dataclass
-class SessionPorts:
-    catalog: Catalog
-    playback: Playback
-    eventsub: EventSub
-    polls: Polls
-    chat: Chat
-    clock: Clock
 
 
 def _plan(row: ListeningSession) -> tuple[Any, ...]:
@@ -74,13 +58,6 @@ def poll_title(name: str) -> str:
     return title if len(title) <= 60 else title[:59] + "…"
 
 
-async def _owner(uow: UnitOfWork, row: ListeningSession) -> User:
-    owner = await uow.session.get(User, row.user_id)
-    if owner is None:
-        raise NotFound("the session's streamer no longer exists")
-    return owner
-
-
 def _broadcaster_id(owner: User) -> str:
     if not owner.twitch_user_id:
         raise InvalidState("link a Twitch account before starting a session")
@@ -89,7 +66,7 @@ def _broadcaster_id(owner: User) -> str:
 
 async def prepare(cmd: PrepareSession, uow: UnitOfWork, ports: SessionPorts) -> ListeningSession:
     s = uow.session
-    user = await s.get(User, cmd.user_id)
+    user = await repo.user(s, cmd.user_id)
     if user is None:
         raise NotFound("unknown user")
     scale = Scale.parse(list(cmd.scale) if isinstance(cmd.scale, tuple) else cmd.scale)
@@ -97,11 +74,7 @@ async def prepare(cmd: PrepareSession, uow: UnitOfWork, ports: SessionPorts) -> 
         check_poll_compatible(scale)
     playback = cmd.playback
     if playback is None:
-        linked = await s.scalar(
-            select(OAuthCredential.id).where(
-                OAuthCredential.user_id == user.id, OAuthCredential.provider == "spotify"
-            )
-        )
+        linked = await has_connection(s, user.id, "spotify")
         playback = "spotify" if linked else "manual"
     if cmd.album:
         spotify_id = parse_spotify_ref(cmd.album, "album")
@@ -133,8 +106,7 @@ async def prepare(cmd: PrepareSession, uow: UnitOfWork, ports: SessionPorts) -> 
         subscriptions=[],
         **source,
     )
-    s.add(row)
-    await s.flush()
+    await repo.add_session(s, row)
     uow.record(
         events.SessionPrepared(
             session_id=row.id,
@@ -153,8 +125,8 @@ async def prepare(cmd: PrepareSession, uow: UnitOfWork, ports: SessionPorts) -> 
 
 
 async def change_settings(cmd: ChangeSettings, uow: UnitOfWork) -> ListeningSession:
-    row = await get_session(uow.session, cmd.session_id, lock=True)
-    await authorize(uow.session, row, cmd.actor_id)
+    row = await repo.get_session(uow.session, cmd.session_id, lock=True)
+    await repo.authorize(uow.session, row, cmd.actor_id)
     if row.status != "preparing":
         raise InvalidState("settings can only be changed while the session is preparing")
     changes: dict[str, Any] = {}
@@ -198,7 +170,7 @@ async def start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> List
     """One start at a time per streamer, across processes: two starts racing (a double click,
     a retry, two prepared sessions) would share Twitch's subscription, and the loser's undo
     would remove the winner's."""
-    row = await get_session(uow.session, cmd.session_id)
+    row = await repo.get_session(uow.session, cmd.session_id)
     engine = uow.session.bind
     assert isinstance(engine, AsyncEngine)
     async with exclusive(
@@ -214,17 +186,13 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
     """A saga: every completed external step has an undo, run in reverse when a later step
     fails; the session then stays ``preparing`` with the reason in ``notice``."""
     s = uow.session
-    row = await get_session(s, cmd.session_id)
-    await authorize(s, row, cmd.actor_id)
+    row = await repo.get_session(s, cmd.session_id)
+    await repo.authorize(s, row, cmd.actor_id)
     if row.status != "preparing":
         raise InvalidState(f"only a preparing session can start (this one is {row.status})")
-    owner = await _owner(uow, row)
+    owner = await repo.owner_of(s, row)
     broadcaster = _broadcaster_id(owner)
-    active = await s.scalar(
-        select(ListeningSession.id).where(
-            ListeningSession.user_id == row.user_id, ListeningSession.status == "active"
-        )
-    )
+    active = await repo.active_session_id(s, row.user_id)
     if active:
         raise Conflict(f"session {active} is already active: stop it first")
     # Plain values only from here on: the undo steps run after a failed flush, when the ORM
@@ -238,8 +206,7 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
         device = None
         if row.playback == "spotify":
             device = await ports.playback.ensure_device(owner_id, cmd.device_id)
-        types = CHAT_TYPES + (POLL_TYPES if row.vote_mode != "chat" else ())
-        subs = await ports.eventsub.subscribe(broadcaster, types)
+        subs = await ports.eventsub.subscribe(broadcaster, needed_types(row.vote_mode))
         sub_ids = [x.id for x in subs]
         undo.append(("unsubscribe", lambda: ports.eventsub.unsubscribe(sub_ids)))
         if row.playback == "spotify" and device is not None:
@@ -247,13 +214,13 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
             # Undo registered first: a play that times out may still have started Spotify.
             undo.append(("pause", lambda: ports.playback.pause(owner_id)))
             await ports.playback.play_context(owner_id, row.context_uri, 0, device)
-        refs = await track_refs(s, row)
+        refs = await repo.track_refs(s, row)
         if row.vote_mode != "chat":
             try:
                 poll_id = await ports.polls.create_poll(
                     broadcaster,
                     poll_title(refs[0].name),
-                    list(scale_of(row).options),
+                    list(repo.scale_of(row).options),
                     row.poll_duration_s,
                 )
                 pid = poll_id
@@ -262,7 +229,7 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
                 # SPEC §4.5: a refusal is shown and the session goes on in chat mode.
                 notice = f"Twitch poll unavailable, chat votes only: {exc.message}"
                 uow.record(events.PollFailed(session_id=row.id, reason=exc.message))
-        row = await get_session(s, cmd.session_id, lock=True)
+        row = await repo.get_session(s, cmd.session_id, lock=True)
         if row.status != "preparing" or _plan(row) != planned:
             raise Conflict("the session changed while starting; try again")
         now = ports.clock.now()
@@ -274,14 +241,14 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
             row.vote_mode = "chat"
         if poll_id:
             row.current_poll_id = poll_id
-            s.add(Poll(session_id=row.id, track_id=first, twitch_poll_id=poll_id))
+            await repo.add_poll(s, row.id, first, poll_id)
         await s.flush()
     except Exception as exc:
         # Any failure, expected or not, undoes what was done: nothing half-started remains.
         await uow.rollback()
         await _undo(undo)
         reason = _failure_reason(exc)
-        failed = await get_session(s, cmd.session_id, lock=True)
+        failed = await repo.get_session(s, cmd.session_id, lock=True)
         if failed.status == "preparing":
             failed.notice = f"Could not start: {reason}"[:500]
         uow.record(events.SessionStartFailed(session_id=failed.id, reason=reason))
@@ -301,9 +268,78 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
     if poll_id:
         uow.record(events.PollStarted(session_id=row.id, poll_id=poll_id, track_id=first))
     first_name = refs[0].name
-    uow.after_commit.append(
+    uow.after_commit(
         lambda: ports.chat.announce(
             broadcaster, f"Listening session started! Now playing: {first_name}. Rate it in chat."
         )
     )
     return row
+
+
+def require_active(row: ListeningSession) -> None:
+    if row.status != "active":
+        raise InvalidState(f"the session is {row.status}, not active")
+
+
+async def end_poll_quietly(ports: SessionPorts, broadcaster: str, poll_id: str | None) -> None:
+    if not poll_id:
+        return
+    try:
+        await ports.polls.end_poll(broadcaster, poll_id)
+    except DomainError as exc:  # Twitch refused, or the connection needs a reconnect
+        log.warning("sessions.poll.end_failed", poll_id=poll_id, error=exc.message)
+
+
+async def stop(cmd: StopSession, uow: UnitOfWork, ports: SessionPorts) -> ListeningSession:
+    s = uow.session
+    row = await repo.get_session(s, cmd.session_id)
+    await repo.authorize(s, row, cmd.actor_id)
+    require_active(row)
+    owner = await repo.owner_of(s, row)
+    broadcaster = owner.twitch_user_id or ""
+    notices = []
+    await end_poll_quietly(ports, broadcaster, row.current_poll_id)
+    # Best effort: a stop is never blocked by Twitch or Spotify, not even by a connection
+    # that was unlinked or needs a reconnect (SPEC §3).
+    try:
+        await ports.eventsub.unsubscribe(row.subscriptions or [])
+    except DomainError as exc:
+        notices.append(f"Twitch unsubscribe failed: {exc.message}")
+    if row.playback == "spotify":
+        try:
+            await ports.playback.pause(owner.id)
+        except DomainError as exc:
+            notices.append(f"Spotify did not pause: {exc.message}")
+    row = await repo.get_session(s, cmd.session_id, lock=True)
+    require_active(row)
+    now = ports.clock.now()
+    timeline = repo.timeline_of(row)
+    assert timeline is not None
+    timeline.stop(now)
+    row.timeline = timeline.to_json()
+    row.status, row.stopped_at, row.votes_open = "stopped", now, False
+    row.notice = "; ".join(notices) or None
+    report = load_report(row).to_report(row.id, "stopped", await repo.track_refs(s, row))
+    uow.record(events.SessionStopped(session_id=row.id, at=now, report=report))
+    score = report["viewer_score"]
+    shown = f"{score:.2f}" if isinstance(score, float) else (score or "no votes")
+    text = (
+        f"Session over! Chat score: {shown}, {report['votes']} votes from "
+        f"{report['voters']} viewers. Thanks for listening!"
+    )
+    uow.after_commit(lambda: ports.chat.announce(broadcaster, text))
+    return row
+
+
+async def delete_session(cmd: DeleteSession, uow: UnitOfWork) -> None:
+    s = uow.session
+    row = await repo.get_session(s, cmd.session_id, lock=True)
+    actor = await repo.authorize(s, row, cmd.actor_id)
+    if row.status == "active":
+        raise InvalidState("stop the session before deleting it")
+    await repo.delete_session(s, row)
+    uow.record(
+        events.SessionDeleted(
+            session_id=row.id, by_user_id=actor.id, by_admin=actor.id != row.user_id
+        )
+    )

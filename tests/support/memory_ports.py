@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from premiere_ecoute.core.clock import Clock, SystemClock
 from premiere_ecoute.core.errors import ExternalServiceError
-from premiere_ecoute.discography.domain import (
+from premiere_ecoute.discography.models import (
     AlbumInfo,
     Device,
     PlaybackState,

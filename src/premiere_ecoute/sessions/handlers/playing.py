@@ -1,60 +1,40 @@
-"""Handlers of a running session: track changes, vote windows, votes, stop and delete."""
+"""Handlers of a running session: track changes, vote windows, votes, and the Spotify
+player's own controls."""
 
 from __future__ import annotations
 
-import structlog
-from sqlalchemy import delete
+import datetime as dt
+from typing import Any
 
-from premiere_ecoute.accounts.models import User
+import structlog
+
 from premiere_ecoute.core.errors import (
+    N_,
     DomainError,
     Forbidden,
     InvalidState,
     NotFound,
     ValidationFailed,
+    refuse,
 )
 from premiere_ecoute.core.unit_of_work import UnitOfWork
 from premiere_ecoute.sessions import events
-from premiere_ecoute.sessions.commands import (
-    CastVote,
-    ChangeTrack,
-    DeleteSession,
-    SetVoteWindow,
-    StopSession,
-)
-from premiere_ecoute.sessions.handlers import SessionPorts, poll_title
-from premiere_ecoute.sessions.models import ListeningSession, Poll
-from premiere_ecoute.sessions.repository import (
-    authorize,
-    get_session,
-    scale_of,
-    timeline_of,
-    track_refs,
-)
-from premiere_ecoute.sessions.voting import IncomingVote, VoteOutcome, apply_votes, load_report
+from premiere_ecoute.sessions import repository as repo
+from premiere_ecoute.sessions.commands import CastVote, ChangeTrack, ControlPlayer, SetVoteWindow
+from premiere_ecoute.sessions.handlers.lifecycle import end_poll_quietly, poll_title, require_active
+from premiere_ecoute.sessions.models import ListeningSession
+from premiere_ecoute.sessions.ports import SessionPorts
+from premiere_ecoute.sessions.queries import player_progress
+from premiere_ecoute.sessions.voting import IncomingVote, VoteOutcome, apply_votes
 
 log = structlog.get_logger(__name__)
 
 
-def _require_active(row: ListeningSession) -> None:
-    if row.status != "active":
-        raise InvalidState(f"the session is {row.status}, not active")
-
-
-async def _end_poll_quietly(ports: SessionPorts, broadcaster: str, poll_id: str | None) -> None:
-    if not poll_id:
-        return
-    try:
-        await ports.polls.end_poll(broadcaster, poll_id)
-    except DomainError as exc:  # Twitch refused, or the connection needs a reconnect
-        log.warning("sessions.poll.end_failed", poll_id=poll_id, error=exc.message)
-
-
 async def change_track(cmd: ChangeTrack, uow: UnitOfWork, ports: SessionPorts) -> ListeningSession:
     s = uow.session
-    row = await get_session(s, cmd.session_id)
-    await authorize(s, row, cmd.actor_id)
-    _require_active(row)
+    row = await repo.get_session(s, cmd.session_id)
+    await repo.authorize(s, row, cmd.actor_id)
+    require_active(row)
     index = row.current_index or 0
     if cmd.direction == "next":
         target = index + 1
@@ -71,36 +51,35 @@ async def change_track(cmd: ChangeTrack, uow: UnitOfWork, ports: SessionPorts) -
             raise ValidationFailed(f"there are only {len(row.track_ids)} tracks")
         if target == index:
             return row  # already there (the player monitor and the page may both ask)
-    owner = await s.get(User, row.user_id)
-    assert owner is not None
+    owner = await repo.owner_of(s, row)
     if row.playback == "spotify" and cmd.move_player:
         await ports.playback.play_context(owner.id, row.context_uri, target)
-    refs = await track_refs(s, row)
+    refs = await repo.track_refs(s, row)
     broadcaster = owner.twitch_user_id or ""
     new_poll: str | None = None
     poll_notice: str | None = None
     if row.vote_mode != "chat":
-        await _end_poll_quietly(ports, broadcaster, row.current_poll_id)
+        await end_poll_quietly(ports, broadcaster, row.current_poll_id)
         try:
             new_poll = await ports.polls.create_poll(
                 broadcaster,
                 poll_title(refs[target].name),
-                list(scale_of(row).options),
+                list(repo.scale_of(row).options),
                 row.poll_duration_s,
             )
         except DomainError as exc:
             poll_notice = f"Twitch poll unavailable, chat votes only: {exc.message}"
-    row = await get_session(s, cmd.session_id, lock=True)
+    row = await repo.get_session(s, cmd.session_id, lock=True)
     if row.status != "active" or target == (row.current_index or 0):
         # Lost a race (stopped meanwhile, or another change already went there): the poll
         # this command created would be tracked by nobody.
-        await _end_poll_quietly(ports, broadcaster, new_poll)
-        _require_active(row)
+        await end_poll_quietly(ports, broadcaster, new_poll)
+        require_active(row)
         return row
     if (row.current_index or 0) != index:
         log.info("sessions.track.raced", session_id=row.id)
     now = ports.clock.now()
-    timeline = timeline_of(row)
+    timeline = repo.timeline_of(row)
     assert timeline is not None
     old_track = row.track_ids[row.current_index or 0]
     new_track = row.track_ids[target]
@@ -113,7 +92,7 @@ async def change_track(cmd: ChangeTrack, uow: UnitOfWork, ports: SessionPorts) -
     if row.vote_mode != "chat":
         row.current_poll_id = new_poll
         if new_poll:
-            s.add(Poll(session_id=row.id, track_id=new_track, twitch_poll_id=new_poll))
+            await repo.add_poll(s, row.id, new_track, new_poll)
             uow.record(events.PollStarted(session_id=row.id, poll_id=new_poll, track_id=new_track))
         if poll_notice:
             row.notice = poll_notice
@@ -125,17 +104,17 @@ async def change_track(cmd: ChangeTrack, uow: UnitOfWork, ports: SessionPorts) -
     )
     uow.record(events.VotesOpened(session_id=row.id, at=now, track_id=new_track))
     name = refs[target].name
-    uow.after_commit.append(lambda: ports.chat.announce(broadcaster, f"Now playing: {name}"))
+    uow.after_commit(lambda: ports.chat.announce(broadcaster, f"Now playing: {name}"))
     return row
 
 
 async def set_vote_window(
     cmd: SetVoteWindow, uow: UnitOfWork, ports: SessionPorts
 ) -> ListeningSession:
-    row = await get_session(uow.session, cmd.session_id, lock=True)
-    await authorize(uow.session, row, cmd.actor_id)
-    _require_active(row)
-    timeline = timeline_of(row)
+    row = await repo.get_session(uow.session, cmd.session_id, lock=True)
+    await repo.authorize(uow.session, row, cmd.actor_id)
+    require_active(row)
+    timeline = repo.timeline_of(row)
     assert timeline is not None
     track = row.track_ids[row.current_index or 0]
     if row.votes_open == cmd.open:
@@ -153,80 +132,23 @@ async def set_vote_window(
     return row
 
 
-async def stop(cmd: StopSession, uow: UnitOfWork, ports: SessionPorts) -> ListeningSession:
-    s = uow.session
-    row = await get_session(s, cmd.session_id)
-    await authorize(s, row, cmd.actor_id)
-    _require_active(row)
-    owner = await s.get(User, row.user_id)
-    assert owner is not None
-    broadcaster = owner.twitch_user_id or ""
-    notices = []
-    await _end_poll_quietly(ports, broadcaster, row.current_poll_id)
-    # Best effort: a stop is never blocked by Twitch or Spotify, not even by a connection
-    # that was unlinked or needs a reconnect (SPEC §3).
-    try:
-        await ports.eventsub.unsubscribe(row.subscriptions or [])
-    except DomainError as exc:
-        notices.append(f"Twitch unsubscribe failed: {exc.message}")
-    if row.playback == "spotify":
-        try:
-            await ports.playback.pause(owner.id)
-        except DomainError as exc:
-            notices.append(f"Spotify did not pause: {exc.message}")
-    row = await get_session(s, cmd.session_id, lock=True)
-    _require_active(row)
-    now = ports.clock.now()
-    timeline = timeline_of(row)
-    assert timeline is not None
-    timeline.stop(now)
-    row.timeline = timeline.to_json()
-    row.status, row.stopped_at, row.votes_open = "stopped", now, False
-    row.notice = "; ".join(notices) or None
-    report = load_report(row).to_report(row.id, "stopped", await track_refs(s, row))
-    uow.record(events.SessionStopped(session_id=row.id, at=now, report=report))
-    score = report["viewer_score"]
-    shown = f"{score:.2f}" if isinstance(score, float) else (score or "no votes")
-    text = (
-        f"Session over! Chat score: {shown}, {report['votes']} votes from "
-        f"{report['voters']} viewers. Thanks for listening!"
-    )
-    uow.after_commit.append(lambda: ports.chat.announce(broadcaster, text))
-    return row
-
-
-async def delete_session(cmd: DeleteSession, uow: UnitOfWork) -> None:
-    s = uow.session
-    row = await get_session(s, cmd.session_id, lock=True)
-    actor = await authorize(s, row, cmd.actor_id)
-    if row.status == "active":
-        raise InvalidState("stop the session before deleting it")
-    await s.execute(delete(Poll).where(Poll.session_id == row.id))
-    await s.delete(row)
-    uow.record(
-        events.SessionDeleted(
-            session_id=row.id, by_user_id=actor.id, by_admin=actor.id != row.user_id
-        )
-    )
-
-
 async def cast_vote(cmd: CastVote, uow: UnitOfWork, ports: SessionPorts) -> VoteOutcome:
     """A web or API rating: the owner's counts as the streamer's, anyone else's as a viewer's."""
     s = uow.session
-    voter = await s.get(User, cmd.actor_id)
+    voter = await repo.user(s, cmd.actor_id)
     if voter is None:
         raise NotFound("unknown user")
     if voter.role == "bot":
         raise Forbidden("the bot account does not vote")
-    row = await get_session(s, cmd.session_id, lock=True)
+    row = await repo.get_session(s, cmd.session_id, lock=True)
     if row.status == "preparing":
         raise InvalidState("the session has not started yet")
     # A stopped session still takes votes sent within its stream delay: the timeline decides.
-    option = scale_of(row).canonical(cmd.value)
+    option = repo.scale_of(row).canonical(cmd.value)
     if option is None:
         raise ValidationFailed(
             f"{cmd.value!r} is not an option of this session's scale "
-            f"({', '.join(scale_of(row).options)})"
+            f"({', '.join(repo.scale_of(row).options)})"
         )
     is_streamer = voter.id == row.user_id
     viewer_id = voter.twitch_user_id or f"user:{voter.id}"
@@ -255,3 +177,44 @@ async def cast_vote(cmd: CastVote, uow: UnitOfWork, ports: SessionPorts) -> Vote
     for ev in outcome.accepted:
         uow.record(ev)
     return outcome
+
+
+async def control_player(cmd: ControlPlayer, uow: UnitOfWork, ports: SessionPorts) -> None:
+    """Pause, resume or move the streamer's Spotify player. The stored reading of the player
+    follows at once (the progress bars stop or move now, not at the monitor's next look)."""
+    s = uow.session
+    row = await repo.get_session(s, cmd.session_id)
+    await repo.authorize(s, row, cmd.actor_id)
+    if row.playback != "spotify":
+        raise refuse(InvalidState, N_("This session is played by hand: use your own player."))
+    if row.status == "stopped":
+        raise refuse(InvalidState, N_("This session is over."))
+    if cmd.action in ("pause", "resume") and row.status != "active":
+        raise refuse(InvalidState, N_("Start the session first."))
+    owner_id = row.user_id
+    if cmd.action == "pause":
+        await ports.playback.pause(owner_id)
+    elif cmd.action == "resume":
+        await ports.playback.resume(owner_id)
+    else:
+        assert cmd.device_id is not None
+        await ports.playback.transfer(owner_id, cmd.device_id.strip())
+    row = await repo.get_session(s, cmd.session_id, lock=True)
+    if cmd.action in ("pause", "resume") and row.player:
+        row.player = _played(row.player, cmd.action == "resume", ports.clock.now())
+    uow.record(
+        events.PlayerControlled(session_id=row.id, action=cmd.action, device_id=cmd.device_id)
+    )
+
+
+def _played(reading: dict[str, Any], playing: bool, now: dt.datetime) -> dict[str, Any]:
+    if reading.get("progress_ms") is None:
+        return reading
+    moved = player_progress(reading, reading.get("position") or 0, reading.get("duration_ms"), now)
+    return {
+        **reading,
+        "progress_ms": moved["progress_ms"],
+        "is_playing": playing,
+        "state": "playing" if playing else "paused",
+        "checked_at": now.isoformat(),
+    }

@@ -1,10 +1,9 @@
-"""Every table, imported in one place for Alembic's metadata."""
+"""Every table, gathered for Alembic (``env.py``) and the schema test."""
 
 from premiere_ecoute.accounts import models as accounts_models
-from premiere_ecoute.core import event_store, inbox
+from premiere_ecoute.core import event_store, inbox, jobs
 from premiere_ecoute.core.orm import Base
 from premiere_ecoute.discography import models as discography_models
-from premiere_ecoute.jobs import queue
 from premiere_ecoute.sessions import models as sessions_models
 
 metadata = Base.metadata
@@ -13,7 +12,7 @@ __all__ = [
     "discography_models",
     "event_store",
     "inbox",
+    "jobs",
     "metadata",
-    "queue",
     "sessions_models",
 ]

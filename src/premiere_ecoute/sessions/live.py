@@ -1,0 +1,49 @@
+"""Live announcements: once a unit of work has committed, one broker message per session
+whose live view changed, however many events the commit recorded.
+
+Every web process follows the one ``live`` topic and refreshes the pages, overlays and API
+streams it serves for that session and its streamer (``web.live``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from premiere_ecoute.core.broker import Broker
+from premiere_ecoute.core.cache import TTLCache
+from premiere_ecoute.core.db import Database
+from premiere_ecoute.core.messages import Event
+from premiere_ecoute.sessions import queries
+from premiere_ecoute.sessions.events import SessionEvent, SessionPrepared
+from premiere_ecoute.telemetry.metrics import Metrics
+
+LIVE_TOPIC = "live"
+
+
+class SessionAnnouncer:
+    """A batch subscriber of the event dispatcher (``EventDispatcher.subscribe_batch``)."""
+
+    def __init__(self, db: Database, broker: Broker, metrics: Metrics) -> None:
+        self._db = db
+        self._broker = broker
+        self._metrics = metrics
+        # session id -> streamer id (never changes); bounded, entries expire.
+        self._owners: TTLCache[int] = TTLCache(ttl_s=3600, max_items=10_000)
+
+    async def __call__(self, events: Sequence[Event]) -> None:
+        changed: dict[int, None] = {}
+        for event in events:
+            if isinstance(event, SessionEvent):
+                changed.setdefault(event.session_id)
+                if isinstance(event, SessionPrepared):
+                    self._owners.set(event.session_id, event.user_id)
+        for session_id in changed:
+            await self.announce(session_id)
+
+    async def announce(self, session_id: int) -> None:
+        async def load() -> int | None:
+            async with self._db.session() as s:
+                return await queries.owner_of(s, session_id)
+
+        user_id = await self._owners.get_or_load(session_id, load)
+        self._metrics.broadcasts.inc()
+        await self._broker.publish(LIVE_TOPIC, {"session_id": session_id, "user_id": user_id})
