@@ -64,7 +64,6 @@ def _with_database(url: str, name: str) -> str:
 
 APP_TABLES = (
     "events",
-    "subscriber_positions",
     "inbox",
     "worker_heartbeats",
     "votes",

@@ -19,6 +19,10 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+async def user_by_id(s: AsyncSession, user_id: int) -> User | None:
+    return await s.get(User, user_id)
+
+
 async def user_by_login(s: AsyncSession, login: str) -> User | None:
     login = login.strip().lower()
     if not login or len(login) > 50 or not login.isprintable():

@@ -55,7 +55,6 @@ class Broker(Protocol):
     async def stop(self) -> None: ...
     async def publish(self, topic: str, data: dict[str, Any]) -> None: ...
     def subscribe(self, topic: str) -> Subscription: ...
-    def subscriber_count(self, topic: str) -> int: ...
 
 
 class _Fanout:
@@ -69,9 +68,6 @@ class _Fanout:
 
     def _remove(self, sub: Subscription) -> None:
         self._subs.get(sub.topic, set()).discard(sub)
-
-    def subscriber_count(self, topic: str) -> int:
-        return len(self._subs.get(topic, ()))
 
     def _deliver_raw(self, raw: str) -> None:
         try:

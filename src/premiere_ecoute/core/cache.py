@@ -40,12 +40,6 @@ class TTLCache(Generic[V]):
         while len(self._items) > self.max_items:
             self._items.popitem(last=False)
 
-    def invalidate(self, key: Hashable | None = None) -> None:
-        if key is None:
-            self._items.clear()
-        else:
-            self._items.pop(key, None)
-
     async def get_or_load(self, key: Hashable, load: Callable[[], Awaitable[V | None]]) -> V | None:
         """The cached value, else ``load()``'s, kept unless it is None (a miss is not cached)."""
         value = self.get(key)

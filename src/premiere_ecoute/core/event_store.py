@@ -1,14 +1,16 @@
-"""Append-only event log: (stream, version) unique for optimistic concurrency, a global
-position, and durable subscribers that store their position with their work.
+"""Append-only event log: (stream, version) unique for optimistic concurrency, and a global
+position that orders the log for the admin's browser and the data export.
 
-Appends take a transaction-scoped advisory lock so that global positions become visible in
-commit order: a subscriber reading "position > N" can never skip an event that commits late.
+Appends take no global lock: concurrent appends to different streams commit independently,
+so a position may become visible after a higher one. Nothing reads the log as a queue by
+position (replay reads a stream by version); a reader that one day must not miss an event
+has to take that into account (for example a per-stream cursor, or a lag window).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +22,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from premiere_ecoute.core.errors import Conflict
 from premiere_ecoute.core.orm import Base
-
-APPEND_LOCK_KEY = 7_301_955_001
 
 
 class StoredEventRow(Base):
@@ -44,13 +44,6 @@ class StoredEventRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONB, server_default="{}")
     occurred_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
-
-
-class SubscriberPosition(Base):
-    __tablename__ = "subscriber_positions"
-
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    position: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 _APPEND = insert(StoredEventRow).returning(StoredEventRow.position, sort_by_parameter_order=True)
@@ -104,7 +97,6 @@ class EventStore:
         Raises ``Conflict`` when another writer appended to a stream in between."""
         if not events:
             return []
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
         next_version: dict[str, int] = {}
         rows: list[dict[str, Any]] = []
         for ev in events:
@@ -157,48 +149,3 @@ class EventStore:
             q = q.where(StoredEventRow.stream.startswith(stream_prefix))
         rows = await session.scalars(q.order_by(StoredEventRow.position).limit(limit))
         return [_stored(r) for r in rows]
-
-
-BatchHandler = Callable[[AsyncSession, list[StoredEvent]], Awaitable[None]]
-
-
-class DurableSubscriber:
-    """Reads the log from its stored position; its work and its new position commit together,
-    so a crash mid-batch neither loses nor repeats an event."""
-
-    def __init__(
-        self,
-        name: str,
-        handler: BatchHandler,
-        store: EventStore,
-        types: Sequence[str] | None = None,
-        batch_size: int = 500,
-    ) -> None:
-        self.name, self.handler, self.store = name, handler, store
-        self.types, self.batch_size = types, batch_size
-
-    async def process_batch(self, session: AsyncSession) -> int:
-        """Process one batch in ``session``'s transaction (the caller commits). Returns count."""
-        await session.execute(
-            text(
-                "INSERT INTO subscriber_positions (name, position) VALUES (:n, 0) "
-                "ON CONFLICT (name) DO NOTHING"
-            ),
-            {"n": self.name},
-        )
-        pos = await session.scalar(
-            select(SubscriberPosition.position)
-            .where(SubscriberPosition.name == self.name)
-            .with_for_update()
-        )
-        events = await self.store.read_all(session, after=int(pos or 0), limit=self.batch_size)
-        if not events:
-            return 0
-        wanted = [e for e in events if not self.types or e.type in self.types]
-        if wanted:
-            await self.handler(session, wanted)
-        await session.execute(
-            text("UPDATE subscriber_positions SET position = :p WHERE name = :n"),
-            {"p": events[-1].position, "n": self.name},
-        )
-        return len(wanted)

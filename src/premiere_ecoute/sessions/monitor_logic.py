@@ -18,8 +18,6 @@ FOLLOW = "follow"
 # auto_advance off: Spotify went on to the next track by itself; pause there and wait.
 HOLD = "hold"
 FINISHED = "finished"
-LEFT = "left"
-RETURNED = "returned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +100,9 @@ def decide(
             return []
         memory.outside = True
         memory.near_end = False
-        return [Action(LEFT)]
+        return []
     actions: list[Action] = []
-    if memory.outside:
-        memory.outside = False
-        actions.append(Action(RETURNED))
+    memory.outside = False
     assert seen.index is not None
     at_end = seen.index == last and not seen.is_playing and seen.remaining_ms <= END_MARGIN_MS
     # Some players reset to the first track when a context ends: not a jump to follow.

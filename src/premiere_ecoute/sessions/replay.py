@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from premiere_ecoute.core.event_store import EventStore
 from premiere_ecoute.sessions.models import ListeningSession
+from premiere_ecoute.sessions.queries import sessions_to_replay
 from premiere_ecoute.sessions.repository import track_refs
 from premiere_ecoute.sessions.scores import Scale
 from premiere_ecoute.sessions.scores.facts import RatingFacts
@@ -60,11 +60,8 @@ def differences(stored: Any, rebuilt: Any, path: str = "") -> list[str]:
 async def replay_all(
     s: AsyncSession, store: EventStore, session_id: int | None = None
 ) -> dict[int, list[str]]:
-    q = select(ListeningSession).order_by(ListeningSession.id)
-    if session_id is not None:
-        q = q.where(ListeningSession.id == session_id)
     result: dict[int, list[str]] = {}
-    for row in await s.scalars(q):
+    for row in await sessions_to_replay(s, session_id):
         stored = load_report(row).to_report(row.id, row.status, await track_refs(s, row))
         result[row.id] = differences(stored, await replay_session(s, store, row))
     return result

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from premiere_ecoute.accounts.models import User
+from premiere_ecoute.accounts.queries import user_by_id
 from premiere_ecoute.accounts.repository import authenticate_api_token
 from premiere_ecoute.core.errors import Unauthorized
 from premiere_ecoute.web.deps import deps
@@ -31,4 +32,4 @@ async def page_user(request: Request) -> User | None:
         return None
     c = deps(request)
     async with c.db.session() as s:
-        return await s.get(User, int(user_id))
+        return await user_by_id(s, int(user_id))

@@ -74,6 +74,11 @@ class LiveHub:
         try:
             while True:
                 message = await sub.get()
+                if message.get("resync"):
+                    # The broker lost its connection a moment: messages may be missing.
+                    for state in self._topics.values():
+                        state.dirty.set()
+                    continue
                 session_id, user_id = message.get("session_id"), message.get("user_id")
                 self._mark(f"session:{session_id}")
                 if user_id is not None:

@@ -28,9 +28,7 @@ def assert_accepted(backend: Backend) -> None:
     assert refused == []
 
 
-async def test_get_users(backend: Backend) -> None:
-    users = await backend.client.get_users(ids=[backend.broadcaster_id], logins=["twitchdev"])
-    assert users and all(u.id and u.login for u in users)
+async def test_get_current_user(backend: Backend) -> None:
     me = await backend.client.get_current_user(backend.user_token)
     assert me.id
     assert_accepted(backend)

@@ -75,12 +75,16 @@ async def test_identical_messages_are_all_delivered_in_order(broker_pair: Any) -
     assert got == [{"same": True}] * 3 + [{"last": True}]
 
 
-async def test_closed_subscription_is_forgotten(broker_pair: Any) -> None:
-    _publisher, other = broker_pair
-    sub = other.subscribe("gone")
-    assert other.subscriber_count("gone") == 1
-    sub.close()
-    assert other.subscriber_count("gone") == 0
+async def test_closed_subscription_receives_nothing_more(broker_pair: Any) -> None:
+    publisher, other = broker_pair
+    gone = other.subscribe("gone")
+    kept = other.subscribe("gone")
+    await asyncio.sleep(0.05)
+    gone.close()
+    await publisher.publish("gone", {"after": "close"})
+    assert await kept.get(timeout=3) == {"after": "close"}
+    assert gone.queue.empty()
+    kept.close()
 
 
 async def test_oversized_payload_is_refused_clearly(broker_pair: Any) -> None:

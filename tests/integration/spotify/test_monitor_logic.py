@@ -7,8 +7,6 @@ from premiere_ecoute.sessions.monitor_logic import (
     FINISHED,
     FOLLOW,
     HOLD,
-    LEFT,
-    RETURNED,
     Action,
     Memory,
     decide,
@@ -71,10 +69,10 @@ def test_pausing_mid_track_is_neither_finished_nor_a_change() -> None:
 
 def test_leaving_warns_once_and_coming_back_follows() -> None:
     memory = Memory(known_index=0)
-    assert _decide(_state("x9", context="spotify:album:B"), 0, memory) == [Action(LEFT)]
+    assert _decide(_state("x9", context="spotify:album:B"), 0, memory) == []
     assert _decide(_state("t3", context="spotify:album:B"), 0, memory) == []
     assert _decide(_state("t3", context=None), 0, memory) == []  # our track, not our context
-    assert _decide(_state("t3"), 0, memory) == [Action(RETURNED), Action(FOLLOW, 2)]
+    assert _decide(_state("t3"), 0, memory) == [Action(FOLLOW, 2)]
 
 
 HELD = Followed(1, 7, "spotify:album:A", ("t1", "t2", "t3", "t2"), auto_advance=False)

@@ -23,7 +23,3 @@ class SpotifyUser:
     email: str | None
     product: str | None
     country: str | None
-
-    @property
-    def is_premium(self) -> bool:
-        return self.product == "premium"

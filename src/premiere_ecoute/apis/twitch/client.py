@@ -247,32 +247,6 @@ class TwitchClient:
 
     # -- users and follows --------------------------------------------------------------------
 
-    async def get_users(
-        self,
-        *,
-        ids: Sequence[str] = (),
-        logins: Sequence[str] = (),
-        user_token: Credential = None,
-    ) -> list[TwitchUser]:
-        lookups = [("id", value) for value in ids] + [("login", value) for value in logins]
-        users: list[TwitchUser] = []
-        for start in range(0, len(lookups), USERS_PER_REQUEST):
-            chunk = lookups[start : start + USERS_PER_REQUEST]
-            params = {
-                key: [value for k, value in chunk if k == key]
-                for key in ("id", "login")
-                if any(k == key for k, _ in chunk)
-            }
-            response = await self._transport.request(
-                "GET",
-                "/users",
-                credential=user_token,
-                params=params,
-                refusal="Twitch could not look up users",
-            )
-            users.extend(parser.parse_users(response.json()))
-        return users
-
     async def get_current_user(self, user_token: UserToken | str) -> TwitchUser:
         """The user who owns ``user_token`` (used right after login)."""
         response = await self._transport.request(
@@ -302,7 +276,3 @@ class TwitchClient:
                 break
             params = {**params, "after": page.cursor}
         return found
-
-    async def app_token(self) -> str:
-        """The current app access token (e.g. for the EventSub WebSocket helper)."""
-        return (await self._transport.app_token()).access_token

@@ -100,17 +100,6 @@ class TokenSet:
 
 
 @dataclass(frozen=True, slots=True)
-class TokenInfo:
-    """What ``/oauth2/validate`` says about an access token."""
-
-    client_id: str
-    login: str | None
-    user_id: str | None
-    scopes: tuple[str, ...]
-    expires_in: int
-
-
-@dataclass(frozen=True, slots=True)
 class SentChatMessage:
     message_id: str
     is_sent: bool
@@ -123,4 +112,3 @@ class Page(Generic[T]):
 
     items: tuple[T, ...]
     cursor: str | None
-    total: int | None = None

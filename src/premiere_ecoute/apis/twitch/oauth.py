@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import httpx
 
 from premiere_ecoute.apis.twitch import parser
-from premiere_ecoute.apis.twitch.models import TWITCH_SCOPES, TokenInfo, TokenSet
+from premiere_ecoute.apis.twitch.models import TWITCH_SCOPES, TokenSet
 from premiere_ecoute.core.errors import ExternalServiceError
 
 DEFAULT_AUTH_URL = "https://id.twitch.tv/oauth2"
@@ -86,24 +86,6 @@ class TwitchOAuth:
 
     async def client_credentials(self) -> TokenSet:
         return await self._token({"grant_type": "client_credentials"})
-
-    async def validate(self, access_token: str) -> TokenInfo | None:
-        """Token details, or None when Twitch says the token is no longer valid."""
-        response = await self._call(
-            "GET", "/validate", headers={"Authorization": f"OAuth {access_token}"}
-        )
-        if response.status_code == 401:
-            return None
-        self._raise_for_status(response, "Twitch could not validate the token")
-        return parser.parse_token_info(response.json())
-
-    async def revoke(self, access_token: str) -> None:
-        response = await self._call(
-            "POST", "/revoke", data={"client_id": self.client_id, "token": access_token}
-        )
-        # 400 "Invalid token" means it is already gone, which is what we wanted.
-        if response.status_code != 400:
-            self._raise_for_status(response, "Twitch could not revoke the token")
 
     async def _token(self, form: dict[str, str]) -> TokenSet:
         body = {"client_id": self.client_id, "client_secret": self._client_secret, **form}

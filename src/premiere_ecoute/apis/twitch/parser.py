@@ -19,7 +19,6 @@ from premiere_ecoute.apis.twitch.models import (
     Poll,
     PollChoice,
     SentChatMessage,
-    TokenInfo,
     TokenSet,
     TwitchUser,
 )
@@ -153,14 +152,9 @@ def _cursor(payload: JSON) -> str | None:
     return None
 
 
-def _total(payload: JSON) -> int | None:
-    total = payload.get("total")
-    return total if isinstance(total, int) else None
-
-
 def parse_subscription_page(payload: JSON) -> Page[EventSubSubscription]:
     items = tuple(parse_subscription(item) for item in _data(payload, "EventSub list"))
-    return Page(items=items, cursor=_cursor(payload), total=_total(payload))
+    return Page(items=items, cursor=_cursor(payload))
 
 
 def parse_followed_page(payload: JSON) -> Page[FollowedChannel]:
@@ -173,7 +167,7 @@ def parse_followed_page(payload: JSON) -> Page[FollowedChannel]:
         )
         for item in _data(payload, "followed channel list")
     )
-    return Page(items=items, cursor=_cursor(payload), total=_total(payload))
+    return Page(items=items, cursor=_cursor(payload))
 
 
 def parse_sent_chat_message(payload: JSON) -> SentChatMessage:
@@ -208,16 +202,6 @@ def parse_token_set(payload: JSON, now: dt.datetime) -> TokenSet:
         expires_at=expires_at,
         scopes=scopes,
         token_type=str(payload.get("token_type") or "bearer"),
-    )
-
-
-def parse_token_info(payload: JSON) -> TokenInfo:
-    return TokenInfo(
-        client_id=str(payload.get("client_id") or ""),
-        login=payload.get("login") or None,
-        user_id=payload.get("user_id") or None,
-        scopes=tuple(str(s) for s in payload.get("scopes") or ()),
-        expires_in=int(payload.get("expires_in") or 0),
     )
 
 

@@ -165,10 +165,6 @@ class BreakerRegistry:
                 self._breakers[name] = breaker
             return breaker
 
-    def names(self) -> list[str]:
-        with self._lock:
-            return sorted(self._breakers)
-
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
             breakers = [self._breakers[n] for n in sorted(self._breakers)]

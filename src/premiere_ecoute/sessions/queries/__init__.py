@@ -5,6 +5,7 @@ from premiere_ecoute.sessions.queries.history import (
     neighbours,
     retrospective,
     running_average,
+    sessions_to_replay,
 )
 from premiere_ecoute.sessions.queries.people import export_of, followed_streamers, live_followed
 from premiere_ecoute.sessions.queries.upkeep import (
@@ -69,5 +70,6 @@ __all__ = [
     "session_detail",
     "session_view",
     "sessions_of",
+    "sessions_to_replay",
     "track_duration_ms",
 ]

@@ -93,3 +93,11 @@ async def running_average(
                 continue
         series.append(point)
     return series
+
+
+async def sessions_to_replay(s: AsyncSession, session_id: int | None) -> list[ListeningSession]:
+    """Every session, or only ``session_id``, in id order."""
+    q = select(ListeningSession).order_by(ListeningSession.id)
+    if session_id is not None:
+        q = q.where(ListeningSession.id == session_id)
+    return list(await s.scalars(q))

@@ -95,4 +95,4 @@ async def test_current_user_is_premium_in_the_fake(
 ) -> None:
     user = await client.current_user(creds)
     assert user.display_name == "alice"
-    assert user.is_premium
+    assert user.product == "premium"

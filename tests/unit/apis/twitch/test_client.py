@@ -14,19 +14,6 @@ STREAMER = "fake-twitch-streamer"
 WEBHOOK = {"method": "webhook", "callback": f"{RECEIVER}/webhooks/twitch", "secret": WEBHOOK_SECRET}
 
 
-async def test_get_users_resolves_logins_and_ids_to_stable_identities(
-    client: TwitchClient,
-) -> None:
-    by_login = await client.get_users(logins=["Streamer", "viewer_alice"])
-    assert [(u.login, u.id) for u in by_login] == [
-        ("streamer", fake_user_id("streamer")),
-        ("viewer_alice", fake_user_id("viewer_alice")),
-    ]
-    assert [u.broadcaster_type for u in by_login] == ["affiliate", ""]
-    by_id = await client.get_users(ids=[fake_user_id("streamer")])
-    assert [u.login for u in by_id] == ["streamer"]
-
-
 async def test_get_current_user_is_the_owner_of_the_token(client: TwitchClient) -> None:
     user = await client.get_current_user("fake-twitch-partner_dj")
     assert (user.login, user.id, user.broadcaster_type) == (
@@ -126,18 +113,19 @@ async def test_followed_channels_are_read_across_pages(
 async def test_app_token_is_fetched_once_and_renewed_before_it_expires(
     client: TwitchClient, fake: FakeTwitch, clock: FakeClock
 ) -> None:
-    await client.get_users(logins=["streamer"])
-    await client.get_users(logins=["viewer_bob"])
+    await client.list_eventsub_subscriptions()
+    await client.list_eventsub_subscriptions()
     assert len(fake.app_tokens) == 1
-    first = await client.app_token()
+    (first,) = fake.app_tokens
 
     clock.advance(60 * 24 * 3600 - 60)  # within the renewal margin of the 60-day token
-    await client.get_users(logins=["streamer"])
-    assert len(fake.app_tokens) == 2
-    assert await client.app_token() != first
+    await client.list_eventsub_subscriptions()
+    assert len(fake.app_tokens) == 2 and first in fake.app_tokens
 
 
 async def test_revoked_app_token_is_replaced_once(client: TwitchClient, fake: FakeTwitch) -> None:
-    fake.expire_token(await client.app_token())
-    users = await client.get_users(logins=["streamer"])
-    assert [u.login for u in users] == ["streamer"]
+    await client.list_eventsub_subscriptions()
+    (first,) = fake.app_tokens
+    fake.expire_token(first)
+    assert await client.list_eventsub_subscriptions() == []
+    assert len(fake.app_tokens) == 2

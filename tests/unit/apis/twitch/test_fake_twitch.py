@@ -161,8 +161,8 @@ async def test_oauth_login_page_lists_demo_users_and_redirects_with_code_and_sta
 
     tokens = await client.oauth.exchange_code(location.params["code"], query["redirect_uri"])
     assert tokens.access_token == "fake-twitch-new_user" and tokens.refresh_token
-    info = await client.oauth.validate(tokens.access_token)
-    assert info is not None and info.user_id == fake_user_id("new_user")
+    user = await client.get_current_user(tokens.access_token)
+    assert user.id == fake_user_id("new_user")
 
 
 def test_websocket_session_receives_welcome_notifications_and_reconnect(fake: FakeTwitch) -> None:

@@ -41,9 +41,3 @@ async def test_refresh_returns_a_new_access_token(client: TwitchClient) -> None:
 async def test_an_unknown_code_is_refused_for_good(client: TwitchClient) -> None:
     with pytest.raises(TokenRefused, match="Invalid authorization code"):
         await client.oauth.exchange_code("made-up", "http://app.test/cb")
-
-
-async def test_validate_returns_none_for_a_dead_token(client: TwitchClient) -> None:
-    assert await client.oauth.validate("not-a-token") is None
-    info = await client.oauth.validate("fake-twitch-streamer")
-    assert info is not None and info.login == "streamer" and "user:bot" in info.scopes

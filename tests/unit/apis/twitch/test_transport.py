@@ -74,9 +74,9 @@ async def test_waits_for_the_reset_when_no_points_remain(
     empty = {"Ratelimit-Remaining": "0", "Ratelimit-Reset": str(reset)}
     handler, seen = scripted([httpx.Response(200, json=USERS, headers=empty)] * 2)
     client = make_client(clock, breakers, handler=handler)
-    await client.get_users(ids=["1"])
+    await client.get_current_user("user-token")
     assert clock.sleeps == []
-    await client.get_users(ids=["1"])
+    await client.get_current_user("user-token")
     assert clock.sleeps == [pytest.approx(7.0)]
     assert len(seen) == 2
 
@@ -88,10 +88,10 @@ async def test_one_tokens_empty_bucket_does_not_hold_up_another_token(
     empty = {"Ratelimit-Remaining": "0", "Ratelimit-Reset": str(reset)}
     handler, seen = scripted([httpx.Response(200, json=USERS, headers=empty)] * 3)
     client = make_client(clock, breakers, handler=handler)
-    await client.get_users(ids=["1"], user_token="user-token-a")
-    await client.get_users(ids=["1"], user_token="user-token-b")  # its own points
+    await client.get_current_user("user-token-a")
+    await client.get_current_user("user-token-b")  # its own points
     assert clock.sleeps == []
-    await client.get_users(ids=["1"], user_token="user-token-a")  # a's bucket is empty
+    await client.get_current_user("user-token-a")  # a's bucket is empty
     assert clock.sleeps == [pytest.approx(7.0)] and len(seen) == 3
 
 
@@ -103,8 +103,8 @@ async def test_a_429_is_tried_again_after_the_reset(
         429, json={"message": "Too Many Requests"}, headers={"Ratelimit-Reset": reset}
     )
     handler, seen = scripted([limited, httpx.Response(200, json=USERS)])
-    users = await make_client(clock, breakers, handler=handler).get_users(ids=["1"])
-    assert [u.login for u in users] == ["someone"]
+    user = await make_client(clock, breakers, handler=handler).get_current_user("token")
+    assert user.login == "someone"
     assert clock.sleeps == [pytest.approx(3.0)] and len(seen) == 2
 
 
@@ -114,8 +114,8 @@ async def test_idempotent_calls_are_retried_on_server_errors(
     handler, seen = scripted(
         [httpx.Response(503), httpx.ReadTimeout("slow"), httpx.Response(200, json=USERS)]
     )
-    users = await make_client(clock, breakers, handler=handler).get_users(ids=["1"])
-    assert [u.id for u in users] == ["1"] and len(seen) == 3
+    user = await make_client(clock, breakers, handler=handler).get_current_user("token")
+    assert user.id == "1" and len(seen) == 3
 
 
 async def test_non_idempotent_calls_are_not_retried(
@@ -134,9 +134,9 @@ async def test_breaker_opens_after_repeated_failures_and_stops_calling(
     handler, seen = scripted([httpx.Response(502)] * 3)
     client = make_client(clock, breakers, handler=handler)
     with pytest.raises(ExternalServiceError):
-        await client.get_users(ids=["1"])  # three attempts, three failures: open
+        await client.get_current_user("user-token")  # three attempts, three failures: open
     with pytest.raises(ServiceUnavailable):
-        await client.get_users(ids=["1"])
+        await client.get_current_user("user-token")
     assert len(seen) == 3
     assert breakers.get("twitch").state == "open"
 
@@ -158,9 +158,8 @@ async def test_each_call_is_measured_with_its_endpoint_and_status(
 ) -> None:
     registry = CollectorRegistry()
     handler, _ = scripted([httpx.Response(200, json=USERS)])
-    await make_client(clock, breakers, handler=handler, metrics=ApiCallMetrics(registry)).get_users(
-        ids=["1"]
-    )
+    client = make_client(clock, breakers, handler=handler, metrics=ApiCallMetrics(registry))
+    await client.get_current_user("token")
     labels = {"provider": "twitch", "endpoint": "GET /users", "status": "200"}
     assert registry.get_sample_value("premiere_ecoute_external_api_calls_total", labels) == 1.0
 
