@@ -303,9 +303,8 @@ def build(
     register_session_handlers(bus, ports)
     dispatcher.subscribe_batch(SessionAnnouncer(db, broker, metrics))
 
-    async def wake_ingest() -> None:
-        await broker.publish(INBOX_TOPIC, {})
-
+    # Each shared commit of webhooks wakes the ingest loops (they also look every second).
+    wake_ingest = functools.partial(broker.publish, INBOX_TOPIC, {})
     inbox_writer = GroupCommitWriter(db.sessionmaker, kernel.inbox, on_commit=wake_ingest)
     subscriptions = SubscriptionKeeper(kernel, ports.eventsub)
     container = Container(

@@ -40,7 +40,7 @@ class Kernel:
     def unit_of_work(self, **meta: Any) -> UnitOfWork:
         """A unit of work outside the command bus (ingest batches, monitors, jobs): its
         commit logs and announces its events like a command's."""
-        return self.bus.unit_of_work(**meta)
+        return UnitOfWork(self.db.sessionmaker, self.store, self.clock, self.dispatcher, meta)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run ``coro`` until it ends or the process stops (then it is cancelled)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from premiere_ecoute.core.broker import Broker
-from premiere_ecoute.core.cache import TTLCache
 from premiere_ecoute.core.db import Database
 from premiere_ecoute.core.messages import Event
 from premiere_ecoute.sessions import queries
@@ -17,6 +16,7 @@ from premiere_ecoute.sessions.events import SessionEvent, SessionPrepared
 from premiere_ecoute.telemetry.metrics import Metrics
 
 LIVE_TOPIC = "live"
+MAX_REMEMBERED = 10_000
 
 
 class SessionAnnouncer:
@@ -26,8 +26,8 @@ class SessionAnnouncer:
         self._db = db
         self._broker = broker
         self._metrics = metrics
-        # session id -> streamer id (never changes); bounded, entries expire.
-        self._owners: TTLCache[int] = TTLCache(ttl_s=3600, max_items=10_000)
+        # session id -> streamer id: it never changes, so it is asked once per session.
+        self._owners: dict[int, int | None] = {}
 
     async def __call__(self, events: Sequence[Event]) -> None:
         changed: dict[int, None] = {}
@@ -35,15 +35,16 @@ class SessionAnnouncer:
             if isinstance(event, SessionEvent):
                 changed.setdefault(event.session_id)
                 if isinstance(event, SessionPrepared):
-                    self._owners.set(event.session_id, event.user_id)
+                    self._owners[event.session_id] = event.user_id
         for session_id in changed:
             await self.announce(session_id)
 
     async def announce(self, session_id: int) -> None:
-        async def load() -> int | None:
+        if session_id not in self._owners:
+            if len(self._owners) >= MAX_REMEMBERED:
+                self._owners.clear()
             async with self._db.session() as s:
-                return await queries.owner_of(s, session_id)
-
-        user_id = await self._owners.get_or_load(session_id, load)
+                self._owners[session_id] = await queries.owner_of(s, session_id)
+        user_id = self._owners[session_id]
         self._metrics.broadcasts.inc()
         await self._broker.publish(LIVE_TOPIC, {"session_id": session_id, "user_id": user_id})

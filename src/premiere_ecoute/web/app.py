@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
@@ -14,7 +13,6 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from premiere_ecoute.sessions.queries import live_view
 from premiere_ecoute.web import streams
 from premiere_ecoute.web.api import v1
 from premiere_ecoute.web.auth import page_user
@@ -22,7 +20,7 @@ from premiere_ecoute.web.deps import WebDeps
 from premiere_ecoute.web.errors import install_error_handlers
 from premiere_ecoute.web.forms import csrf_token, locale_of
 from premiere_ecoute.web.i18n import Templating
-from premiere_ecoute.web.live import LiveHub
+from premiere_ecoute.web.live import LiveHub, live_views
 from premiere_ecoute.web.middleware import RequestContext
 from premiere_ecoute.web.routes import (
     account_pages,
@@ -60,14 +58,7 @@ def create_app(
     kernel = deps.kernel
     templating = Templating(WEB_DIR / "templates", WEB_DIR / "locale")
 
-    async def load(topic: str) -> dict[str, Any]:
-        kind, _, ident = topic.partition(":")
-        async with kernel.db.session() as s:
-            if kind == "session":
-                return await live_view(s, session_id=int(ident), now=kernel.clock.now())
-            return await live_view(s, streamer_id=int(ident), now=kernel.clock.now())
-
-    hub = LiveHub(kernel.broker, load, kernel.metrics, kernel.stopping)
+    hub = LiveHub(kernel.broker, live_views(kernel), kernel.metrics, kernel.stopping)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -18,13 +18,27 @@ from typing import Any
 import structlog
 
 from premiere_ecoute.core.broker import Broker, Subscription
+from premiere_ecoute.core.kernel import Kernel
 from premiere_ecoute.sessions.live import LIVE_TOPIC
+from premiere_ecoute.sessions.queries import live_view
 from premiere_ecoute.telemetry.metrics import Metrics
 from premiere_ecoute.web.presence import Presence
 
 log = structlog.get_logger(__name__)
 Loader = Callable[[str], Awaitable[dict[str, Any]]]
 Client = asyncio.Queue[dict[str, Any] | None]
+
+
+def live_views(kernel: Kernel) -> Loader:
+    """The hub's loader: what a topic's streams show (``sessions.queries.live_view``)."""
+
+    async def load(topic: str) -> dict[str, Any]:
+        kind, _, ident = topic.partition(":")
+        key = "session_id" if kind == "session" else "streamer_id"
+        async with kernel.db.session() as s:
+            return await live_view(s, **{key: int(ident)}, now=kernel.clock.now())
+
+    return load
 
 
 @dataclass
