@@ -10,11 +10,12 @@ has to take that into account (for example a per-stream cursor, or a lag window)
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint, func, insert, select, text
+from sqlalchemy import BigInteger, Index, String, UniqueConstraint, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,7 +47,21 @@ class StoredEventRow(Base):
     occurred_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
 
-_APPEND = insert(StoredEventRow).returning(StoredEventRow.position, sort_by_parameter_order=True)
+_APPEND = text(
+    "INSERT INTO events (stream, version, type, payload, metadata, occurred_at)"
+    " SELECT :stream, last.version + e.n, e.type, e.payload, e.meta, e.at"
+    " FROM (SELECT coalesce(CAST(:base AS bigint),"
+    " (SELECT coalesce(max(version), 0) FROM events WHERE stream = :stream)) AS version)"
+    " AS last,"
+    " unnest(CAST(:types AS varchar[]), CAST(CAST(:payloads AS text[]) AS jsonb[]),"
+    " CAST(CAST(:metas AS text[]) AS jsonb[]), CAST(:ats AS timestamptz[]))"
+    " WITH ORDINALITY AS e(type, payload, meta, at, n)"
+    " ORDER BY e.n RETURNING version, position"
+)
+
+
+def _json(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,34 +112,38 @@ class EventStore:
         Raises ``Conflict`` when another writer appended to a stream in between."""
         if not events:
             return []
-        next_version: dict[str, int] = {}
-        rows: list[dict[str, Any]] = []
+        by_stream: dict[str, list[NewEvent]] = {}
         for ev in events:
-            if ev.stream not in next_version:
-                current = await self.current_version(session, ev.stream)
-                expected = (expected_versions or {}).get(ev.stream)
-                if expected is not None and expected != current:
-                    raise Conflict(
-                        f"stream {ev.stream} is at version {current}, expected {expected}"
-                    )
-                next_version[ev.stream] = current
-            next_version[ev.stream] += 1
-            rows.append(
-                {
-                    "stream": ev.stream,
-                    "version": next_version[ev.stream],
-                    "type": ev.type,
-                    "payload": ev.payload,
-                    "meta": ev.meta,
-                    "occurred_at": ev.occurred_at,
-                }
-            )
-        try:
-            # One cached statement, many parameter sets (no ORM objects on the hot path).
-            result = await session.execute(_APPEND, rows)
-        except IntegrityError as exc:
-            raise Conflict("concurrent append to the same stream version") from exc
-        return list(result.scalars())
+            by_stream.setdefault(ev.stream, []).append(ev)
+        positions: dict[int, int] = {}  # id of the NewEvent -> its position
+        for stream, batch in by_stream.items():
+            expected = (expected_versions or {}).get(stream)
+            if expected is not None:
+                current = await self.current_version(session, stream)
+                if expected != current:
+                    raise Conflict(f"stream {stream} is at version {current}, expected {expected}")
+            try:
+                # One statement per stream whatever the batch size: the events travel as
+                # arrays and take the versions after the stream's last one.
+                result = await session.execute(
+                    _APPEND,
+                    {
+                        "stream": stream,
+                        # With an expected version the versions follow it, so a writer that
+                        # appended meanwhile makes this insert collide (a Conflict).
+                        "base": expected,
+                        "types": [e.type for e in batch],
+                        "payloads": [_json(e.payload) for e in batch],
+                        "metas": [_json(e.meta) for e in batch],
+                        "ats": [e.occurred_at for e in batch],
+                    },
+                )
+            except IntegrityError as exc:
+                raise Conflict("concurrent append to the same stream version") from exc
+            ordered = sorted(result.all())  # by version: the events' order in the batch
+            for ev, (_version, position) in zip(batch, ordered, strict=True):
+                positions[id(ev)] = position
+        return [positions[id(ev)] for ev in events]
 
     async def read_stream(self, session: AsyncSession, stream: str) -> list[StoredEvent]:
         rows = await session.scalars(

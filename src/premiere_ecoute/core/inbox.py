@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,12 +19,11 @@ from sqlalchemy import (
     UniqueConstraint,
     delete,
     func,
-    literal_column,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -81,20 +81,19 @@ class Inbox:
             unique.setdefault((m.source, m.external_id), m)
         if not unique:
             return set()
-        rows = [
+        kept = list(unique.values())
+        # One statement whatever the batch size: the rows travel as five arrays.
+        result = await session.execute(
+            _STORE,
             {
-                "source": m.source,
-                "external_id": m.external_id,
-                "kind": m.kind,
-                "payload": m.payload,
-                "sent_at": m.sent_at,
-            }
-            for m in unique.values()
-        ]
-        # One cached statement run with many parameter sets: SQLAlchemy sends them as
-        # multi-row INSERTs without compiling a new statement for every batch size.
-        result = await session.execute(_INSERT_RETURNING, rows)
-        return {(r.source, r.external_id) for r in result}
+                "sources": [m.source for m in kept],
+                "ids": [m.external_id for m in kept],
+                "kinds": [m.kind for m in kept],
+                "payloads": [json.dumps(m.payload, separators=(",", ":")) for m in kept],
+                "sent": [m.sent_at for m in kept],
+            },
+        )
+        return {(source, external_id) for source, external_id in result}
 
     async def claim(self, session: AsyncSession, limit: int = 500) -> list[PendingMessage]:
         """Lock a batch of unprocessed messages (skipping ones another process holds)."""
@@ -126,11 +125,7 @@ class Inbox:
         errors = errors or {}
         cleared = [row_id for row_id in ids if row_id not in errors]
         if cleared:
-            await session.execute(
-                update(InboxRow)
-                .where(InboxRow.id.in_(cleared))
-                .values(processed_at=func.now(), payload=_WITHOUT_TEXT)
-            )
+            await session.execute(_DONE, {"ids": cleared})
         for row_id, err in errors.items():
             await session.execute(
                 update(InboxRow)
@@ -153,15 +148,18 @@ class Inbox:
         return int(n or 0)
 
 
-_INSERT_RETURNING = (
-    insert(InboxRow)
-    .on_conflict_do_nothing(constraint="uq_inbox_source_external_id")
-    .returning(InboxRow.source, InboxRow.external_id)
+_STORE = text(
+    "INSERT INTO inbox (source, external_id, kind, payload, sent_at)"
+    " SELECT * FROM unnest(CAST(:sources AS varchar[]), CAST(:ids AS varchar[]),"
+    " CAST(:kinds AS varchar[]), CAST(CAST(:payloads AS text[]) AS jsonb[]),"
+    " CAST(:sent AS timestamptz[]))"
+    " ON CONFLICT ON CONSTRAINT uq_inbox_source_external_id DO NOTHING"
+    " RETURNING source, external_id"
 )
-
-
 # A processed chat line keeps who sent it (redelivery checks and erasure need it), not what.
-_WITHOUT_TEXT = InboxRow.payload.op("-")(literal_column("'text'::text"))
+_DONE = text(
+    "UPDATE inbox SET processed_at = now(), payload = payload - 'text' WHERE id = ANY(:ids)"
+)
 
 
 class GroupCommitWriter:

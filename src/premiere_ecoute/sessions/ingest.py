@@ -113,21 +113,23 @@ class Ingestor:
             (chat.sent_at for items in chats.values() for _, chat in items),
             default=dt.datetime.now(dt.UTC),
         )
-        await repo.lock_sessions_for(
+        owed = await repo.lock_batch_sessions(
             s,
             [*chats, *(r.broadcaster_id for r in res.revoked if r.broadcaster_id)],
             earliest,
             [p.poll_id for p in polls],
         )
         for revocation in res.revoked:
-            await self._revoked(uow, revocation)
+            self._revoked(uow, revocation, owed)
         bot_id = await self._bot_user_id(s)
         for broadcaster_id, items in chats.items():
             try:
                 # A savepoint per channel: a message the database refuses fails its own
                 # channel's share of the batch (marked with the error), never the whole loop.
                 async with s.begin_nested():
-                    await self._apply_chats(uow, broadcaster_id, items, bot_id, res)
+                    await self._apply_chats(
+                        uow, broadcaster_id, items, owed.get(broadcaster_id, []), bot_id, res
+                    )
             except DETERMINISTIC_ERRORS as exc:
                 log.exception("sessions.ingest.chat_failed", broadcaster_id=broadcaster_id)
                 for item, _ in items:
@@ -156,12 +158,10 @@ class Ingestor:
         uow: UnitOfWork,
         broadcaster_id: str,
         items: list[tuple[PendingMessage, ChatLine]],
+        candidates: list[ListeningSession],
         bot_id: str | None,
         res: IngestResult,
     ) -> None:
-        candidates = await repo.chat_candidates(
-            uow.session, broadcaster_id, min(chat.sent_at for _, chat in items)
-        )
         if not candidates:
             res.ignored += len(items)
             return
@@ -207,7 +207,9 @@ class Ingestor:
         for event in outcome.accepted:
             uow.record(event)
 
-    async def _revoked(self, uow: UnitOfWork, rev: SubscriptionRevoked) -> None:
+    def _revoked(
+        self, uow: UnitOfWork, rev: SubscriptionRevoked, owed: dict[str, list[ListeningSession]]
+    ) -> None:
         """Forget the subscription on the session that owns it and tell the streamer.
         Renewing it is an external call: the ingest loop starts it after the commit."""
         log.info(
@@ -218,12 +220,7 @@ class Ingestor:
         )
         if rev.broadcaster_id is None:
             return
-        now = dt.datetime.now(dt.UTC)
-        active = [
-            r
-            for r in await repo.chat_candidates(uow.session, rev.broadcaster_id, now)
-            if r.status == "active"
-        ]
+        active = [r for r in owed.get(rev.broadcaster_id, []) if r.status == "active"]
         if not active:
             return
         row = active[0]

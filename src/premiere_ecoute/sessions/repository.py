@@ -11,8 +11,8 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, String, and_, any_, bindparam, delete, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from premiere_ecoute.accounts.models import User
@@ -113,28 +113,46 @@ async def poll_by_twitch_id(s: AsyncSession, twitch_poll_id: str) -> Poll | None
 
 
 # Votes ------------------------------------------------------------------------------------
+# The caller holds the session row's lock: it serialises every writer of the session's votes
+# (ingest, web and API votes, erasure), so vote rows need no lock of their own. Rows travel as
+# arrays: one statement whatever the batch size.
 
-_VOTER_INSERT = insert(SessionVoter).on_conflict_do_nothing().returning(SessionVoter.viewer_id)
-_vote_insert = insert(Vote)
-_VOTE_UPSERT = _vote_insert.on_conflict_do_update(
-    constraint="uq_votes_session_track_viewer",
-    set_={
-        "value": _vote_insert.excluded.value,
-        "source": _vote_insert.excluded.source,
-        "sent_at": _vote_insert.excluded.sent_at,
-        "changes": Vote.changes + 1,
-    },
+_RATINGS = text(
+    "SELECT v.track_id, v.viewer_id, v.value, v.sent_at FROM votes v"
+    " JOIN unnest(CAST(:tracks AS bigint[]), CAST(:viewers AS varchar[])) AS k(track_id, viewer_id)"
+    " ON v.track_id = k.track_id AND v.viewer_id = k.viewer_id"
+    " WHERE v.session_id = :session_id"
+)
+_ADD_VOTERS = text(
+    "INSERT INTO session_voters (session_id, viewer_id)"
+    " SELECT :session_id, viewer_id FROM unnest(CAST(:viewers AS varchar[])) AS viewer_id"
+    " ON CONFLICT DO NOTHING RETURNING viewer_id"
+)
+_UPSERT_VOTES = text(
+    "INSERT INTO votes (session_id, track_id, viewer_id, is_streamer, value, source, sent_at)"
+    " SELECT :session_id, * FROM unnest(CAST(:tracks AS bigint[]), CAST(:viewers AS varchar[]),"
+    " CAST(:streamer AS boolean[]), CAST(:values AS varchar[]), CAST(:sources AS varchar[]),"
+    " CAST(:sent AS timestamptz[]))"
+    " ON CONFLICT ON CONSTRAINT uq_votes_session_track_viewer DO UPDATE SET"
+    " value = excluded.value, source = excluded.source, sent_at = excluded.sent_at,"
+    " changes = votes.changes + 1"
 )
 
 
 async def ratings_of(
     s: AsyncSession, session_id: int, keys: Iterable[tuple[int, str]]
 ) -> dict[tuple[int, str], tuple[str, dt.datetime]]:
-    """The stored rating (value, sent at) of each (track, viewer) among ``keys``, locked."""
+    """The stored rating (value, sent at) of each (track, viewer) among ``keys``."""
+    pairs = list(keys)
+    if not pairs:
+        return {}
     result = await s.execute(
-        select(Vote.track_id, Vote.viewer_id, Vote.value, Vote.sent_at)
-        .where(Vote.session_id == session_id, tuple_(Vote.track_id, Vote.viewer_id).in_(list(keys)))
-        .with_for_update()
+        _RATINGS,
+        {
+            "session_id": session_id,
+            "tracks": [t for t, _ in pairs],
+            "viewers": [v for _, v in pairs],
+        },
     )
     return {(t, v): (value, sent_at) for t, v, value, sent_at in result.all()}
 
@@ -143,15 +161,25 @@ async def add_voters(s: AsyncSession, session_id: int, viewer_ids: Sequence[str]
     """Record the session's voters; returns those new to the session."""
     if not viewer_ids:
         return set()
-    inserted = await s.execute(
-        _VOTER_INSERT, [{"session_id": session_id, "viewer_id": v} for v in viewer_ids]
-    )
+    inserted = await s.execute(_ADD_VOTERS, {"session_id": session_id, "viewers": list(viewer_ids)})
     return set(inserted.scalars())
 
 
-async def upsert_votes(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await s.execute(_VOTE_UPSERT, list(rows))
+async def upsert_votes(s: AsyncSession, session_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    await s.execute(
+        _UPSERT_VOTES,
+        {
+            "session_id": session_id,
+            "tracks": [r["track_id"] for r in rows],
+            "viewers": [r["viewer_id"] for r in rows],
+            "streamer": [r["is_streamer"] for r in rows],
+            "values": [r["value"] for r in rows],
+            "sources": [r["source"] for r in rows],
+            "sent": [r["sent_at"] for r in rows],
+        },
+    )
 
 
 async def stored_facts(s: AsyncSession, session_id: int) -> RatingFacts:
@@ -180,6 +208,12 @@ async def stored_facts(s: AsyncSession, session_id: int) -> RatingFacts:
 # Chat routing (the ingest) ----------------------------------------------------------------
 
 
+def _any(name: str, values: Sequence[Any], element: Any) -> Any:
+    """``= ANY(:name)`` with the values as one array parameter: the statement text stays the
+    same whatever their number."""
+    return any_(bindparam(name, list(values), type_=ARRAY(element())))
+
+
 def _owed_chat(earliest: dt.datetime) -> Any:
     """Active, or stopped recently enough that the stream delay may still owe it votes."""
     return or_(
@@ -191,49 +225,53 @@ def _owed_chat(earliest: dt.datetime) -> Any:
     )
 
 
-async def lock_sessions_for(
+async def lock_batch_sessions(
     s: AsyncSession,
     broadcaster_ids: Iterable[str],
     earliest: dt.datetime,
     twitch_poll_ids: Iterable[str],
-) -> None:
-    """Lock every session row a batch may touch, in id order, before touching any: two
-    ingest loops with overlapping channels then wait for each other instead of deadlocking."""
-    ids: set[int] = set()
+) -> dict[str, list[ListeningSession]]:
+    """Lock and load every session an ingest batch may touch, in id order and in one query:
+    two ingest loops with overlapping channels then wait for each other instead of
+    deadlocking. Returns each broadcaster's sessions owed chat (active, or stopped so recently
+    that the stream delay may still owe them votes), newest start first."""
     broadcasters = sorted(set(broadcaster_ids))
-    if broadcasters:
-        found = await s.scalars(
-            select(ListeningSession.id)
-            .join(User, User.id == ListeningSession.user_id)
-            .where(User.twitch_user_id.in_(broadcasters), _owed_chat(earliest))
-        )
-        ids.update(found)
     polls = sorted(set(twitch_poll_ids))
+    poll_sessions: list[int] = []
     if polls:
-        ids.update(await s.scalars(select(Poll.session_id).where(Poll.twitch_poll_id.in_(polls))))
-    if ids:
-        await s.execute(
-            select(ListeningSession.id)
-            .where(ListeningSession.id.in_(sorted(ids)))
-            .order_by(ListeningSession.id)
-            .with_for_update()
+        poll_sessions = list(
+            await s.scalars(
+                select(Poll.session_id).where(Poll.twitch_poll_id == _any("polls", polls, String))
+            )
         )
-
-
-async def chat_candidates(
-    s: AsyncSession, broadcaster_id: str, sent_since: dt.datetime
-) -> list[ListeningSession]:
-    """The broadcaster's active session and those stopped recently enough that the stream
-    delay may still owe them votes, newest start first (rows locked)."""
-    rows = await s.scalars(
-        select(ListeningSession)
+    if not broadcasters and not poll_sessions:
+        return {}
+    rows = await s.execute(
+        select(ListeningSession, User.twitch_user_id)
         .join(User, User.id == ListeningSession.user_id)
-        .where(User.twitch_user_id == broadcaster_id, _owed_chat(sent_since))
-        .order_by(ListeningSession.started_at.desc().nulls_last(), ListeningSession.id.desc())
+        .where(
+            or_(
+                and_(
+                    User.twitch_user_id == _any("bids", broadcasters, String), _owed_chat(earliest)
+                ),
+                ListeningSession.id == _any("sids", poll_sessions, BigInteger),
+            )
+        )
+        .order_by(ListeningSession.id)
         .with_for_update(of=ListeningSession)
         .execution_options(populate_existing=True)
     )
-    return list(rows)
+    owed: dict[str, list[ListeningSession]] = {}
+    for row, twitch_id in rows.all():
+        if twitch_id in broadcasters and (
+            row.status == "active"
+            or (row.stopped_at is not None and row.stopped_at >= earliest - RECENT_STOP)
+        ):
+            owed.setdefault(twitch_id, []).append(row)
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+    for sessions in owed.values():
+        sessions.sort(key=lambda r: (r.started_at or never, r.id), reverse=True)
+    return owed
 
 
 # The player monitor -----------------------------------------------------------------------

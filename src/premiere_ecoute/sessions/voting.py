@@ -91,7 +91,6 @@ async def apply_votes(
                 track_id, vote.viewer_id, vote.option, previous, first_in_session=first
             )
         final[(track_id, vote.viewer_id)] = {
-            "session_id": row.id,
             "track_id": track_id,
             "viewer_id": vote.viewer_id,
             "is_streamer": vote.is_streamer,
@@ -110,7 +109,7 @@ async def apply_votes(
                 sent_at=vote.sent_at,
             )
         )
-    await repo.upsert_votes(s, list(final.values()))
+    await repo.upsert_votes(s, row.id, list(final.values()))
     store_report(row, state)
     return out
 

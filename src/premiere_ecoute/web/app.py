@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from premiere_ecoute.web import streams
 from premiere_ecoute.web.api import v1
@@ -32,6 +33,7 @@ from premiere_ecoute.web.routes import (
     twitch_auth,
 )
 from premiere_ecoute.web.webhooks import twitch
+from premiere_ecoute.web.webhooks.twitch import TwitchWebhook
 
 log = structlog.get_logger(__name__)
 WEB_DIR = Path(__file__).resolve().parent
@@ -39,7 +41,6 @@ ROUTERS = (
     system.router,
     v1.router,
     streams.router,
-    twitch.router,
     spotify_auth.router,
     twitch_auth.router,
     session_pages.router,
@@ -92,12 +93,34 @@ def create_app(
         https_only=kernel.settings.base_url.startswith("https://"),
     )
     app.add_middleware(RequestContext, metrics=kernel.metrics)
+    webhook = TwitchWebhook(
+        kernel.settings.twitch_webhook_secret, kernel.clock, deps.inbox_writer, kernel.metrics
+    )
+    # Added last, so outermost: the webhook skips the middleware and routing of pages.
+    app.add_middleware(Shortcuts, paths={twitch.PATH: webhook})
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)
     for path, mounted in deps.mounts.items():
         app.mount(path, mounted)
     return app
+
+
+class Shortcuts:
+    """Serves a few hot paths (plain ASGI apps) before the framework's middleware and routing
+    see the request."""
+
+    def __init__(self, app: ASGIApp, paths: dict[str, ASGIApp]) -> None:
+        self.app = app
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            handler = self.paths.get(scope["path"])
+            if handler is not None:
+                await handler(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _error_renderer(

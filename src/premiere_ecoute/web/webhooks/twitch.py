@@ -4,88 +4,154 @@ the ingest loop does the rest.
 
 Answers: 403 for a missing or bad signature and for a stale timestamp; 400 for a signed body
 that is not a Twitch delivery; the challenge as text/plain; 204 for anything stored, already
-stored (a redelivery) or of a type we do not use. A bad body never becomes a 5xx."""
+stored (a redelivery) or of a type we do not use; 503 when the message could not be stored
+(Twitch delivers it again). A bad body never becomes a 5xx.
+
+This is the busiest endpoint by far (a chat burst on a big channel), so it is a plain ASGI
+app that ``web.app`` serves ahead of the framework's routing and middleware: no session
+cookie, no access log line per delivery (the ``twitch_webhooks_total`` counter has each
+outcome), the request id middleware skipped."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
+
 import structlog
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from premiere_ecoute.apis.twitch.eventsub import messages as m
 from premiere_ecoute.apis.twitch.eventsub.inbound import store_inbound
 from premiere_ecoute.apis.twitch.eventsub.parser import parse_webhook, verify_webhook
-from premiere_ecoute.web.deps import WebDeps, deps
-from premiere_ecoute.web.errors import error_body
+from premiere_ecoute.core.clock import Clock
+from premiere_ecoute.core.inbox import GroupCommitWriter
+from premiere_ecoute.telemetry.metrics import Metrics
 
-router = APIRouter(include_in_schema=False)
 log = structlog.get_logger(__name__)
+PATH = "/webhooks/twitch"
 MAX_BODY = 256 * 1024
 # The inbox columns' sizes: longer values cannot be Twitch's.
 MAX_MESSAGE_ID = 200
 MAX_SUBSCRIPTION_TYPE = 100
+_JSON = [(b"content-type", b"application/json")]
 
 
-def _bad_request(c: WebDeps, reason: str) -> JSONResponse:
-    c.metrics.webhooks.labels("malformed").inc()
-    return JSONResponse(error_body("bad_request", f"malformed message: {reason}"), status_code=400)
+class TwitchWebhook:
+    def __init__(
+        self, secret: str, clock: Clock, writer: GroupCommitWriter, metrics: Metrics
+    ) -> None:
+        self._secret = secret
+        self._clock = clock
+        self._writer = writer
+        counter = metrics.webhooks
+        # Label children looked up once: this runs thousands of times a second.
+        self._count: Callable[[str], None] = lambda outcome: counter.labels(outcome).inc()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            await _answer(
+                send, 405, _error("method_not_allowed", "use POST"), [(b"allow", b"POST")]
+            )
+            return
+        headers = _headers(scope)
+        body = await _bounded_body(headers, receive)
+        if body is None:
+            self._count("too_large")
+            await _answer(send, 413, _error("payload_too_large", "body too large"))
+            return
+        status, content, extra = await self._handle(headers, body)
+        await _answer(send, status, content, extra)
+
+    async def _handle(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        try:
+            msg = verify_webhook(headers, body, self._secret, self._clock.now())
+        except m.WebhookRejected as exc:
+            self._count(f"rejected_{exc.status_code}")
+            log.info("twitch.webhook.rejected", reason=exc.reason)
+            code = "forbidden" if exc.status_code == 403 else "bad_request"
+            return exc.status_code, _error(code, exc.reason), []
+        except OverflowError:
+            # A signed timestamp at the edge of the calendar (0001-01-01T00:00:00+23:59).
+            self._count("rejected_400")
+            return 400, _error("bad_request", "malformed timestamp"), []
+        if (
+            len(msg.message_id) > MAX_MESSAGE_ID
+            or len(msg.subscription_type) > MAX_SUBSCRIPTION_TYPE
+        ):
+            return self._malformed("message id or subscription type too long")
+        try:
+            parsed = parse_webhook(msg)
+        except m.MalformedMessage as exc:
+            return self._malformed(exc.reason)
+        if isinstance(parsed, m.Verification):
+            self._count("verification")
+            return 200, parsed.challenge.encode(), [(b"content-type", b"text/plain")]
+        if isinstance(parsed, m.Ignored):
+            self._count("ignored")
+            return 204, b"", []
+        try:
+            stored = await store_inbound(self._writer, msg.message_id, parsed)
+        except Exception:
+            # Not stored, so not acknowledged: Twitch delivers it again later.
+            log.exception("twitch.webhook.store_failed", message_id=msg.message_id)
+            self._count("store_failed")
+            content = _error("unavailable", "could not store the message; retry later")
+            return 503, content, [(b"retry-after", b"5")]
+        self._count("stored" if stored else "duplicate")
+        return 204, b"", []
+
+    def _malformed(self, reason: str) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        self._count("malformed")
+        return 400, _error("bad_request", f"malformed message: {reason}"), []
 
 
-async def _bounded_body(request: Request) -> bytes | None:
+def _error(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    # Header names arrive lower-cased; values are Latin-1 on the wire.
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+async def _bounded_body(headers: Mapping[str, str], receive: Receive) -> bytes | None:
     """The body, read no further than MAX_BODY (an unauthenticated endpoint must not let a
     huge POST fill the memory); None when it is larger."""
-    declared = request.headers.get("content-length", "")
+    declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
         return None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)  # the client went away: the answer goes nowhere
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
             return None
         chunks.append(chunk)
-    return b"".join(chunks)
+        more = message.get("more_body", False)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-@router.post("/webhooks/twitch")
-async def twitch_webhook(request: Request) -> Response:
-    c = deps(request)
-    body = await _bounded_body(request)
-    if body is None:
-        c.metrics.webhooks.labels("too_large").inc()
-        return JSONResponse(error_body("payload_too_large", "body too large"), status_code=413)
-    try:
-        msg = verify_webhook(request.headers, body, c.settings.twitch_webhook_secret, c.clock.now())
-    except m.WebhookRejected as exc:
-        c.metrics.webhooks.labels(f"rejected_{exc.status_code}").inc()
-        log.info("twitch.webhook.rejected", reason=exc.reason)
-        code = "forbidden" if exc.status_code == 403 else "bad_request"
-        return JSONResponse(error_body(code, exc.reason), status_code=exc.status_code)
-    except OverflowError:
-        # A signed timestamp at the edge of the calendar (0001-01-01T00:00:00+23:59).
-        c.metrics.webhooks.labels("rejected_400").inc()
-        return JSONResponse(error_body("bad_request", "malformed timestamp"), status_code=400)
-    if len(msg.message_id) > MAX_MESSAGE_ID or len(msg.subscription_type) > MAX_SUBSCRIPTION_TYPE:
-        return _bad_request(c, "message id or subscription type too long")
-    try:
-        parsed = parse_webhook(msg)
-    except m.MalformedMessage as exc:
-        return _bad_request(c, exc.reason)
-    if isinstance(parsed, m.Verification):
-        c.metrics.webhooks.labels("verification").inc()
-        return PlainTextResponse(parsed.challenge, status_code=200)
-    if isinstance(parsed, m.Ignored):
-        c.metrics.webhooks.labels("ignored").inc()
-        return Response(status_code=204)
-    try:
-        stored = await store_inbound(c.inbox_writer, msg.message_id, parsed)
-    except Exception:
-        # Not stored, so not acknowledged: Twitch delivers it again later.
-        log.exception("twitch.webhook.store_failed", message_id=msg.message_id)
-        c.metrics.webhooks.labels("store_failed").inc()
-        return JSONResponse(
-            error_body("unavailable", "could not store the message; retry later"),
-            status_code=503,
-        )
-    c.metrics.webhooks.labels("stored" if stored else "duplicate").inc()
-    return Response(status_code=204)
+async def _answer(
+    send: Send,
+    status: int,
+    content: bytes,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    extra = headers or []
+    if content and not any(k == b"content-type" for k, _ in extra):
+        extra = [*_JSON, *extra]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*extra, (b"content-length", str(len(content)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": content})
