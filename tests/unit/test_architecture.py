@@ -35,7 +35,13 @@ LAYERS = {
 # accounts and discography, the admin's read models may read them all.
 DOMAIN_ORDER = {"accounts": 0, "discography": 0, "sessions": 1, "admin": 2}
 # Sibling packages of one layer that must not know each other.
-STRANGERS = {("web", "jobs"), ("jobs", "web"), ("demo", "cli"), ("bootstrap", "cli"), ("bootstrap", "demo")}
+STRANGERS = {
+    ("web", "jobs"),
+    ("jobs", "web"),
+    ("demo", "cli"),
+    ("bootstrap", "cli"),
+    ("bootstrap", "demo"),
+}
 # Where SQL may be written: the repositories and read models of the domains, the kernel,
 # the tables (models) and the migrations.
 SQL_HOMES = ("repository.py", "queries.py", "/queries/", "models.py")

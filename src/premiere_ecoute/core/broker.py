@@ -37,7 +37,10 @@ class Subscription:
         self.queue.put_nowait(message)
 
     async def get(self, timeout: float | None = None) -> dict[str, Any]:
-        return await asyncio.wait_for(self.queue.get(), timeout)
+        # asyncio.timeout, not wait_for: wait_for (3.11) may swallow a cancellation that
+        # comes as a message arrives, and a loop reading a subscription would never stop.
+        async with asyncio.timeout(timeout):
+            return await self.queue.get()
 
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         return self._iter()

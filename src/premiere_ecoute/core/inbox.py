@@ -165,8 +165,9 @@ _DONE = text(
 class GroupCommitWriter:
     """Stores inbox messages for concurrent requests in shared transactions.
 
-    A request awaits ``store``; the writer task gathers whatever arrives within ``window_s``
-    (up to ``max_batch``), inserts it in one transaction and releases every waiting request
+    A request awaits ``store``; the writer task waits ``window_s`` after the first request,
+    takes whatever arrived meanwhile and during the previous commit (up to ``max_batch``),
+    inserts it in one transaction and releases every waiting request
     once that commit is durable. One commit per row caps near a few thousand rows/s; shared
     commits reach tens of thousands."""
 
@@ -175,8 +176,8 @@ class GroupCommitWriter:
         sessionmaker: Any,
         inbox: Inbox,
         *,
-        window_s: float = 0.002,
-        max_batch: int = 200,
+        window_s: float = 0.001,
+        max_batch: int = 500,
         on_commit: Any = None,
     ) -> None:
         self._sessionmaker = sessionmaker
@@ -186,6 +187,7 @@ class GroupCommitWriter:
         self._on_commit = on_commit
         self._queue: asyncio.Queue[tuple[InboxMessage, asyncio.Future[bool]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._waking: asyncio.Task[None] | None = None
 
     async def store(self, message: InboxMessage) -> bool:
         """Returns True when the message was new, False for a redelivery."""
@@ -197,16 +199,13 @@ class GroupCommitWriter:
 
     async def _run(self) -> None:
         while True:
+            # Whatever waits now goes in one commit: while a commit is under way the next
+            # requests queue up, so batches grow with the load without a fixed delay.
             batch = [await self._queue.get()]
-            deadline = asyncio.get_running_loop().time() + self._window_s
-            while len(batch) < self._max_batch:
-                timeout = deadline - asyncio.get_running_loop().time()
-                if timeout <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), timeout))
-                except TimeoutError:
-                    break
+            if self._window_s:
+                await asyncio.sleep(self._window_s)
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
             try:
                 new_ids = await self._write([m for m, _ in batch])
             except Exception as exc:
@@ -222,11 +221,22 @@ class GroupCommitWriter:
                     fut.set_result(key in new_ids)
                 new_ids.discard(key)
             if self._on_commit is not None and stored_any:
-                try:
-                    await self._on_commit()
-                except Exception:
-                    # Waking the ingest is best effort: it also polls on its own.
-                    log.warning("inbox.wake_failed", exc_info=True)
+                self._wake()
+
+    def _wake(self) -> None:
+        """Tell the consumers new rows are there, beside the writing (one wake at a time:
+        a wake that is still under way carries the news of this commit too)."""
+        if self._waking is not None and not self._waking.done():
+            return
+        self._waking = asyncio.create_task(self._wake_once(), name="inbox.wake")
+
+    async def _wake_once(self) -> None:
+        assert self._on_commit is not None
+        try:
+            await self._on_commit()
+        except Exception:
+            # Waking the ingest is best effort: it also polls on its own.
+            log.warning("inbox.wake_failed", exc_info=True)
 
     async def _write(self, messages: list[InboxMessage]) -> set[tuple[str, str]]:
         async with self._sessionmaker() as session, session.begin():

@@ -49,7 +49,8 @@ MONITOR_LOCK_CLASS = 0x5045
 async def _pause(stopping: asyncio.Event, seconds: float) -> bool:
     """Sleep ``seconds``; True when the process is stopping."""
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopping.wait(), seconds)
+        async with asyncio.timeout(seconds):
+            await stopping.wait()
     return stopping.is_set()
 
 

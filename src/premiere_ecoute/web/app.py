@@ -59,7 +59,7 @@ def create_app(
     kernel = deps.kernel
     templating = Templating(WEB_DIR / "templates", WEB_DIR / "locale")
 
-    hub = LiveHub(kernel.broker, live_views(kernel), kernel.metrics, kernel.stopping)
+    hub = LiveHub(kernel.broker, live_views(kernel), kernel.metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

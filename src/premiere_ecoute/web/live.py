@@ -1,10 +1,24 @@
-"""Live updates over SSE. One hub per web process follows the broker's ``live`` topic once
-(``sessions.live`` announces a session there after each commit that changed it) and serves
-every local stream from it: for each topic with local listeners it coalesces bursts
-(100 ms), builds the view once and fans it out.
+"""Live updates over SSE, built for thousands of viewers per session.
 
-Topics: ``session:<id>`` (control page, API) and ``streamer:<user id>`` (the public page and
-the overlay, which follow whichever session of the streamer is active)."""
+One hub per web process follows the broker's ``live`` topic once (``sessions.live`` announces
+a session there after each commit that changed it) and serves every local stream from it.
+Per topic with local listeners it keeps the current view and its encoded snapshot:
+
+- a stream that opens gets the cached snapshot bytes (the view is read from the database
+  once for the first listener, not once per listener);
+- a change is coalesced (at most one push per topic every ``coalesce_s``, the first one at
+  once), the view read once, and only its top-level keys that changed are sent, encoded once
+  and shared by every stream of the topic;
+- viewers arriving and leaving only move a presence counter; the control pages of the
+  streamer hear the new overlay count, nobody gets a snapshot for it;
+- a stream whose client lags (its queue is full) gets a fresh snapshot instead of the
+  updates it missed, so it never applies a delta to the wrong state;
+- at shutdown every stream ends with a ``bye`` event carrying a ``retry`` hint, so clients
+  reconnect to another process at once.
+
+Topics: ``session:<id>`` (control page, API: the full view) and ``streamer:<user id>`` (the
+public page and the overlay, which follow whichever session of the streamer is active: the
+compact view, without the report, the session detail and the vote feed)."""
 
 from __future__ import annotations
 
@@ -15,7 +29,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import structlog
+from sse_starlette.sse import EventSourceResponse
 
 from premiere_ecoute.core.broker import Broker, Subscription
 from premiere_ecoute.core.kernel import Kernel
@@ -26,7 +42,9 @@ from premiere_ecoute.web.presence import Presence
 
 log = structlog.get_logger(__name__)
 Loader = Callable[[str], Awaitable[dict[str, Any]]]
-Client = asyncio.Queue[dict[str, Any] | None]
+Frame = bytes | None  # None ends the stream
+RECONNECT_MS = 500
+CLIENT_QUEUE = 16
 
 
 def live_views(kernel: Kernel) -> Loader:
@@ -34,19 +52,37 @@ def live_views(kernel: Kernel) -> Loader:
 
     async def load(topic: str) -> dict[str, Any]:
         kind, _, ident = topic.partition(":")
-        key = "session_id" if kind == "session" else "streamer_id"
+        now = kernel.clock.now()
         async with kernel.db.session() as s:
-            return await live_view(s, **{key: int(ident)}, now=kernel.clock.now())
+            if kind == "session":
+                return await live_view(s, session_id=int(ident), now=now)
+            return await live_view(s, streamer_id=int(ident), now=now, compact=True)
 
     return load
 
 
-@dataclass
+def frame(event: str, data: Any, *, retry_ms: int | None = None) -> bytes:
+    text = f"event: {event}\r\ndata: {json.dumps(data, separators=(',', ':'))}\r\n"
+    if retry_ms is not None:
+        text += f"retry: {retry_ms}\r\n"
+    return (text + "\r\n").encode()
+
+
+BYE = frame("bye", {}, retry_ms=RECONNECT_MS)
+
+
+@dataclass(eq=False)
 class _Topic:
-    clients: set[Client] = field(default_factory=set)
-    dirty: asyncio.Event = field(default_factory=asyncio.Event)
-    owner: int | None = None  # the streamer of the session it shows, once known
+    clients: set[asyncio.Queue[Frame]] = field(default_factory=set)
+    view: dict[str, Any] | None = None
+    encoded: bytes | None = None  # the snapshot frame of ``view``, made when first needed
+    loading: asyncio.Future[None] | None = None
+    stale: bool = False  # the data changed: read the view again
+    recount: bool = False  # only the presence count changed
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
     flusher: asyncio.Task[None] | None = None
+    owner: int | None = None  # the streamer of the session it shows, once known
+    last_push: float = 0.0
 
 
 class LiveHub:
@@ -55,7 +91,6 @@ class LiveHub:
         broker: Broker,
         loader: Loader,
         metrics: Metrics,
-        stopping: asyncio.Event,
         *,
         coalesce_s: float = 0.1,
         max_stream_s: float = 3600.0,
@@ -63,13 +98,22 @@ class LiveHub:
         self._broker = broker
         self._loader = loader
         self._metrics = metrics
-        self._stopping = stopping
         self._coalesce_s = coalesce_s
         self.max_stream_s = max_stream_s
         self._topics: dict[str, _Topic] = {}
         self._router: asyncio.Task[None] | None = None
+        self._watchers: list[asyncio.Task[None]] = []
         self.presence = Presence(broker, on_change=self._presence_changed)
-        self._chores: set[asyncio.Task[None]] = set()
+        self.shutdown_event = anyio.Event()  # set by sse-starlette when the server stops
+
+    def stream(self, topic: str, kind: str) -> EventSourceResponse:
+        """The SSE response of one client of ``topic``."""
+        return EventSourceResponse(
+            self.events(topic, kind),
+            ping=15,
+            shutdown_event=self.shutdown_event,
+            shutdown_grace_period=1.0,
+        )
 
     def connected(self, topic: str) -> int:
         state = self._topics.get(topic)
@@ -79,10 +123,17 @@ class LiveHub:
         """Streams of one kind (e.g. overlays) open for a topic, on every web process."""
         return self.presence.count(topic, kind)
 
-    def _ensure_routing(self) -> None:
+    # Following the broker ------------------------------------------------------------------
+
+    def _ensure_running(self) -> None:
         if self._router is None or self._router.done():
             sub = self._broker.subscribe(LIVE_TOPIC)
             self._router = asyncio.create_task(self._route(sub), name="live.router")
+        if not self._watchers:
+            self._watchers = [
+                asyncio.create_task(self._farewell(), name="live.farewell"),
+                asyncio.create_task(self._reap(), name="live.reaper"),
+            ]
 
     async def _route(self, sub: Subscription) -> None:
         try:
@@ -91,114 +142,178 @@ class LiveHub:
                 if message.get("resync"):
                     # The broker lost its connection a moment: messages may be missing.
                     for state in self._topics.values():
-                        state.dirty.set()
+                        self._mark(state)
                     continue
                 session_id, user_id = message.get("session_id"), message.get("user_id")
-                self._mark(f"session:{session_id}")
-                if user_id is not None:
-                    self._mark(f"streamer:{user_id}")
+                for name in (f"session:{session_id}", f"streamer:{user_id}"):
+                    if (found := self._topics.get(name)) is not None:
+                        self._mark(found)
         finally:
             sub.close()
 
-    def _mark(self, topic: str) -> None:
-        state = self._topics.get(topic)
-        if state is not None:
-            state.dirty.set()
+    def _mark(self, state: _Topic, *, data: bool = True) -> None:
+        if data:
+            state.stale = True
+        else:
+            state.recount = True
+        state.wake.set()
 
     def _presence_changed(self, topic: str, kind: str) -> None:
         """An overlay came or went: the control pages of that streamer's session show the
-        count of connected overlays."""
+        count of connected overlays (a small update, never a snapshot)."""
         if kind != "overlay" or not topic.startswith("streamer:"):
             return
         owner = int(topic.partition(":")[2])
         for name, state in self._topics.items():
-            if name.startswith("session:") and state.owner == owner:
-                state.dirty.set()
+            if state.owner == owner and name.startswith("session:"):
+                self._mark(state, data=False)
 
-    async def _load(self, topic: str, state: _Topic) -> dict[str, Any]:
-        view = await self._loader(topic)
+    # Views and frames ----------------------------------------------------------------------
+
+    def _with_presence(self, topic: str, state: _Topic, view: dict[str, Any]) -> dict[str, Any]:
+        """The control page (a session topic) shows how many overlays of its streamer are
+        connected; the audience's views do not carry it."""
         session = view.get("session")
         state.owner = session.get("user_id") if isinstance(session, dict) else None
-        view["overlays"] = (
-            self.count(f"streamer:{state.owner}", "overlay") if state.owner is not None else 0
-        )
+        if topic.startswith("session:"):
+            owner = state.owner
+            view["overlays"] = self.count(f"streamer:{owner}", "overlay") if owner else 0
         return view
 
-    async def _flush(self, topic: str, state: _Topic) -> None:
-        while True:
-            await state.dirty.wait()
-            await asyncio.sleep(self._coalesce_s)  # let a burst settle
-            state.dirty.clear()
-            try:
-                view = await self._load(topic, state)
-            except Exception:
-                log.exception("live.snapshot.failed", topic=topic)
-                continue
-            for q in list(state.clients):
-                if q.full():
-                    with contextlib.suppress(asyncio.QueueEmpty):
-                        q.get_nowait()
-                q.put_nowait(view)
+    async def _ensure_view(self, topic: str, state: _Topic) -> bytes:
+        """The snapshot frame of the topic; the first listener's read serves the others."""
+        if state.view is None:
+            if state.loading is None:
+                state.loading = asyncio.get_running_loop().create_future()
+                try:
+                    state.view = self._with_presence(topic, state, await self._loader(topic))
+                    state.loading.set_result(None)
+                except BaseException as exc:
+                    state.loading.set_exception(exc)
+                    state.loading.exception()  # retrieved: the waiting listeners get it
+                    state.loading = None
+                    raise
+            else:
+                await asyncio.shield(state.loading)
+        if state.encoded is None:
+            assert state.view is not None
+            state.encoded = frame("snapshot", state.view)
+        return state.encoded
 
-    async def events(self, topic: str, kind: str) -> AsyncIterator[dict[str, str]]:
-        """SSE events for one client: a full snapshot first, then updates until shutdown."""
-        q: Client = asyncio.Queue(maxsize=4)
-        self._ensure_routing()
-        state = self._topics.setdefault(topic, _Topic())
-        state.clients.add(q)
-        if state.flusher is None or state.flusher.done():
+    async def _flush(self, topic: str, state: _Topic) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await state.wake.wait()
+            state.wake.clear()
+            wait = state.last_push + self._coalesce_s - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)  # let a burst settle
+                state.wake.clear()
+            if state.view is None:
+                continue  # the first listener's read is still under way
+            stale, state.stale, state.recount = state.stale, False, False
+            try:
+                fresh = await self._loader(topic) if stale else dict(state.view)
+            except Exception:
+                log.exception("live.view.failed", topic=topic)
+                continue
+            fresh = self._with_presence(topic, state, fresh)
+            delta = {k: v for k, v in fresh.items() if state.view.get(k) != v}
+            delta.update({k: None for k in state.view if k not in fresh})
+            if not delta:
+                continue
+            state.view, state.encoded = fresh, None
+            state.last_push = loop.time()
+            self._push(state, frame("update", delta))
+
+    def _push(self, state: _Topic, update: bytes) -> None:
+        for q in state.clients:
+            if q.full():
+                # This client lags: drop what it missed and send it the current state.
+                while not q.empty():
+                    q.get_nowait()
+                assert state.view is not None
+                state.encoded = state.encoded or frame("snapshot", state.view)
+                q.put_nowait(state.encoded)
+            else:
+                q.put_nowait(update)
+
+    # Streams -------------------------------------------------------------------------------
+
+    async def events(self, topic: str, kind: str) -> AsyncIterator[bytes]:
+        """The SSE frames of one client: the snapshot, then updates until it leaves, the
+        stream reaches ``max_stream_s`` or the server stops (``bye``)."""
+        self._ensure_running()
+        state = self._topics.get(topic)
+        if state is None:
+            state = self._topics[topic] = _Topic()
             state.flusher = asyncio.create_task(self._flush(topic, state), name=f"live:{topic}")
+        q: asyncio.Queue[Frame] = asyncio.Queue(maxsize=CLIENT_QUEUE)
+        state.clients.add(q)
+        self.presence.change(topic, kind, +1)
         gauge = self._metrics.sse_clients.labels(kind)
         gauge.inc()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.max_stream_s
         try:
-            await self.presence.change(topic, kind, +1)
             # Registered before the snapshot is read: no update can fall in between.
-            yield {"event": "snapshot", "data": json.dumps(await self._load(topic, state))}
-            while not self._stopping.is_set() and loop.time() < deadline:
-                getter = asyncio.ensure_future(q.get())
-                stopper = asyncio.ensure_future(self._stopping.wait())
-                done, _ = await asyncio.wait(
-                    {getter, stopper}, timeout=15, return_when=asyncio.FIRST_COMPLETED
-                )
-                stopper.cancel()
-                if getter not in done:
-                    getter.cancel()
-                    if not done:
-                        yield {"event": "ping", "data": "{}"}
-                    continue
-                view = getter.result()
-                if view is None:
+            yield await self._ensure_view(topic, state)
+            while True:
+                item = await q.get()
+                if item is None:
                     break
-                yield {"event": "update", "data": json.dumps(view)}
+                yield item
         finally:
-            # No await before the clean-up: a client that goes away cancels this generator,
-            # and a cancelled await would skip the rest.
+            # No await in the clean-up: a client that goes away cancels this generator, and
+            # a cancelled await would skip the rest.
             gauge.dec()
             state.clients.discard(q)
+            self.presence.change(topic, kind, -1)
             if not state.clients and self._topics.get(topic) is state:
                 del self._topics[topic]
                 if state.flusher is not None:
                     state.flusher.cancel()
-            self._in_background(self._departed(topic, kind))
 
-    async def _departed(self, topic: str, kind: str) -> None:
-        with contextlib.suppress(Exception):
-            await self.presence.change(topic, kind, -1)
-
-    def _in_background(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._chores.add(task)
-        task.add_done_callback(self._chores.discard)
-
-    async def close(self) -> None:
-        await self.presence.close()
+    def _end_all(self, last: bytes | None) -> int:
+        ended = 0
         for state in self._topics.values():
             for q in state.clients:
-                with contextlib.suppress(asyncio.QueueFull):
-                    q.put_nowait(None)
+                while not q.empty():
+                    q.get_nowait()
+                if last is not None:
+                    q.put_nowait(last)
+                q.put_nowait(None)
+                ended += 1
+        return ended
+
+    async def _farewell(self) -> None:
+        """The server is stopping: every stream ends with ``bye`` and a retry hint."""
+        await self.shutdown_event.wait()
+        ended = self._end_all(BYE)
+        log.info("live.streams.ended", streams=ended, reason="shutdown")
+
+    async def _reap(self) -> None:
+        """Streams are capped at ``max_stream_s``: clients reconnect (and may land on another
+        process), so connections spread again after a deployment."""
+        loop = asyncio.get_running_loop()
+        opened: dict[int, float] = {}
+        while True:
+            await asyncio.sleep(min(60.0, self.max_stream_s))
+            now = loop.time()
+            alive: set[int] = set()
+            for state in self._topics.values():
+                for q in state.clients:
+                    alive.add(id(q))
+                    if now - opened.setdefault(id(q), now) >= self.max_stream_s and not q.full():
+                        q.put_nowait(None)
+            opened = {k: v for k, v in opened.items() if k in alive}
+
+    async def close(self) -> None:
+        self._end_all(BYE)
+        await self.presence.close()
+        for state in self._topics.values():
             if state.flusher is not None:
                 state.flusher.cancel()
-        if self._router is not None:
-            self._router.cancel()
+        for task in [self._router, *self._watchers]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task

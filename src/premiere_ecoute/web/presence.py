@@ -1,7 +1,10 @@
 """How many live streams (overlays, control pages...) are open, across every web process.
 
-Each process counts its own streams and tells the others through the broker whenever a count
-changes, and again every ``refresh_s`` so a process that died is forgotten after ``ttl_s``."""
+Each process counts its own streams. A stream that opens or closes only moves a local
+counter; the counts that changed are told to the other processes at most every
+``announce_s`` in one broker message, and all of them again every ``refresh_s``, so a process
+that died is forgotten after ``ttl_s``. A thousand viewers arriving at once cost a handful of
+messages, not a thousand."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from premiere_ecoute.core.broker import Broker
 
 log = structlog.get_logger(__name__)
 TOPIC = "presence"
+Key = tuple[str, str]  # (topic, kind)
 
 
 class Presence:
@@ -30,6 +34,7 @@ class Presence:
         clock: Callable[[], float] = time.monotonic,
         ttl_s: float = 60.0,
         refresh_s: float = 20.0,
+        announce_s: float = 0.5,
         on_change: Callable[[str, str], None] | None = None,
     ) -> None:
         self._broker = broker
@@ -37,8 +42,11 @@ class Presence:
         self._clock = clock
         self._ttl_s = ttl_s
         self._refresh_s = refresh_s
-        self._local: dict[tuple[str, str], int] = {}
-        self._remote: dict[tuple[str, str], dict[str, tuple[int, float]]] = {}
+        self._announce_s = announce_s
+        self._local: dict[Key, int] = {}
+        self._remote: dict[Key, dict[str, tuple[int, float]]] = {}
+        self._unsaid: set[Key] = set()
+        self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._on_change = on_change
 
@@ -51,41 +59,76 @@ class Presence:
             if expires > now and process != self.process_id
         )
 
-    async def change(self, topic: str, kind: str, delta: int) -> None:
+    def change(self, topic: str, kind: str, delta: int) -> None:
+        """A local stream opened (+1) or closed (-1): no I/O here."""
         self._ensure_started()
         key = (topic, kind)
-        self._local[key] = max(0, self._local.get(key, 0) + delta)
+        count = max(0, self._local.get(key, 0) + delta)
+        if count:
+            self._local[key] = count
+        else:
+            self._local.pop(key, None)
+        self._unsaid.add(key)
+        self._wake.set()
         self._changed(key)
-        await self._tell(key)
-
-    async def _tell(self, key: tuple[str, str]) -> None:
-        await self._broker.publish(
-            TOPIC, {"p": self.process_id, "t": key[0], "k": key[1], "n": self._local.get(key, 0)}
-        )
 
     def _ensure_started(self) -> None:
         if self._tasks:
             return
         self._tasks = [
             asyncio.create_task(self._listen(), name="presence.listen"),
-            asyncio.create_task(self._refresh(), name="presence.refresh"),
+            asyncio.create_task(self._announce(), name="presence.announce"),
         ]
 
-    def receive(self, message: dict[str, Any]) -> None:
-        try:
-            key = (str(message["t"]), str(message["k"]))
-            process, count = str(message["p"]), int(message["n"])
-        except (KeyError, TypeError, ValueError):
-            return
-        if process == self.process_id:
-            return
-        known = self._remote.setdefault(key, {})
-        before = known.get(process, (None, 0.0))[0]
-        known[process] = (count, self._clock() + self._ttl_s)
-        if before != count:
-            self._changed(key)
+    async def _tell(self, keys: set[Key]) -> None:
+        counts = [[topic, kind, self._local.get((topic, kind), 0)] for topic, kind in keys]
+        # Split to stay below the broker's payload limit (a process may count many topics).
+        for start in range(0, len(counts), 100):
+            await self._broker.publish(
+                TOPIC, {"p": self.process_id, "c": counts[start : start + 100]}
+            )
 
-    def _changed(self, key: tuple[str, str]) -> None:
+    async def _announce(self) -> None:
+        loop = asyncio.get_running_loop()
+        refresh_at = loop.time() + self._refresh_s
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, refresh_at - loop.time())):
+                    await self._wake.wait()
+            self._wake.clear()
+            if loop.time() >= refresh_at:
+                self._unsaid |= set(self._local)
+                refresh_at = loop.time() + self._refresh_s
+            keys, self._unsaid = self._unsaid, set()
+            if keys:
+                try:
+                    await self._tell(keys)
+                except Exception:
+                    log.warning("presence.tell_failed", exc_info=True)
+                    self._unsaid |= keys
+            await asyncio.sleep(self._announce_s)
+
+    def receive(self, message: dict[str, Any]) -> None:
+        process = message.get("p")
+        counts = message.get("c")
+        if not isinstance(process, str) or process == self.process_id:
+            return
+        if not isinstance(counts, list):
+            return
+        expires = self._clock() + self._ttl_s
+        for item in counts:
+            try:
+                topic, kind, count = str(item[0]), str(item[1]), int(item[2])
+            except (IndexError, TypeError, ValueError):
+                continue
+            key = (topic, kind)
+            known = self._remote.setdefault(key, {})
+            before = known.get(process, (None, 0.0))[0]
+            known[process] = (count, expires)
+            if before != count:
+                self._changed(key)
+
+    def _changed(self, key: Key) -> None:
         if self._on_change is not None:
             self._on_change(*key)
 
@@ -96,14 +139,6 @@ class Presence:
                 self.receive(await sub.get())
         finally:
             sub.close()
-
-    async def _refresh(self) -> None:
-        while True:
-            await asyncio.sleep(self._refresh_s)
-            for key, count in list(self._local.items()):
-                if count:
-                    with contextlib.suppress(Exception):
-                        await self._tell(key)
 
     async def close(self) -> None:
         for task in self._tasks:

@@ -27,7 +27,7 @@ async def session_stream(
 ) -> EventSourceResponse:
     async with kernel(request).db.session() as s:
         await queries.check_readable(s, session_id, user.id, user.is_admin)
-    return EventSourceResponse(hub(request).events(f"session:{session_id}", "api"), ping=15)
+    return hub(request).stream(f"session:{session_id}", "api")
 
 
 async def _streamer(request: Request, login: str) -> User:
@@ -41,10 +41,10 @@ async def _streamer(request: Request, login: str) -> User:
 @router.get("/live/{login}/stream")
 async def live_stream(request: Request, login: str) -> EventSourceResponse:
     user = await _streamer(request, login)
-    return EventSourceResponse(hub(request).events(f"streamer:{user.id}", "live"), ping=15)
+    return hub(request).stream(f"streamer:{user.id}", "live")
 
 
 @router.get("/overlay/{login}/stream")
 async def overlay_stream(request: Request, login: str) -> EventSourceResponse:
     user = await _streamer(request, login)
-    return EventSourceResponse(hub(request).events(f"streamer:{user.id}", "overlay"), ping=15)
+    return hub(request).stream(f"streamer:{user.id}", "overlay")

@@ -241,6 +241,7 @@ async def owner_of(s: AsyncSession, session_id: int) -> int | None:
     return await s.scalar(select(ListeningSession.user_id).where(ListeningSession.id == session_id))
 
 
+COMPACT_OMITS = ("detail", "report", "latest_votes")
 IDLE_VIEW: dict[str, Any] = {
     "active": False,
     "status": None,
@@ -260,21 +261,27 @@ async def live_view(
     session_id: int | None = None,
     streamer_id: int | None = None,
     now: dt.datetime,
+    compact: bool = False,
 ) -> dict[str, Any]:
-    """What a live page shows (contract at the top of static/app.js), plus the session detail
-    and the report for API clients: of one session, or of a streamer's active session."""
+    """What a live page shows (contract at the top of static/app.js), plus the session detail,
+    the report and the feed of the latest votes for the control page and API clients: of one
+    session, or of a streamer's active session. ``compact`` leaves those three out (the public
+    page and the overlay do not show them)."""
     if session_id is not None:
         row = await s.get(ListeningSession, session_id)
     else:
         assert streamer_id is not None
         row = await active_session_of(s, streamer_id)
     if row is None:
-        return dict(IDLE_VIEW)
+        idle = dict(IDLE_VIEW)
+        if compact:
+            for key in COMPACT_OMITS:
+                idle.pop(key)
+        return idle
     # One read of the track list serves the detail and the report (each live update).
     refs = await track_refs(s, row)
     detail = await session_view(s, row, refs)
     report = report_of(row, refs)
-    latest = await latest_votes(s, row.id)
     current = detail["current_track"]
     duration = await track_duration_ms(s, current["track_id"]) if current else None
     track = None
@@ -292,7 +299,7 @@ async def live_view(
             "distribution": entry.get("distribution"),
             **player_progress(row.player, current["position"], duration, now),
         }
-    return {
+    view: dict[str, Any] = {
         "active": row.status == "active",
         "status": row.status,
         "votes_open": detail["votes_open"],
@@ -319,10 +326,10 @@ async def live_view(
             },
         },
         "notice": detail["notice"],
-        "detail": detail,
-        "report": report,
-        "latest_votes": latest,
     }
+    if not compact:
+        view.update(detail=detail, report=report, latest_votes=await latest_votes(s, row.id))
+    return view
 
 
 def player_progress(

@@ -30,6 +30,7 @@ from premiere_ecoute.web.forms import (
     see_other,
     status_page,
 )
+from premiere_ecoute.web.live import LiveHub
 from premiere_ecoute.web.routes import session_actions, session_player, session_reports
 
 log = structlog.get_logger(__name__)
@@ -189,9 +190,8 @@ async def control_stream(request: Request, session_id: int) -> EventSourceRespon
     if await page_user(request) is None:
         raise Unauthorized(gettext_for(request)("Please log in."))
     await session_access(request, session_id)
-    return EventSourceResponse(
-        request.app.state.live.events(f"session:{session_id}", "control"), ping=15
-    )
+    hub: LiveHub = request.app.state.live
+    return hub.stream(f"session:{session_id}", "control")
 
 
 def _int_field(

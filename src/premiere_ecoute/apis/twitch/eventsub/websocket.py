@@ -99,7 +99,8 @@ class EventSubWebSocketClient:
                 delay *= 0.5 + self._jitter() / 2  # spread reconnects of many processes
                 log.warning("twitch.eventsub.ws.backoff", delay_s=round(delay, 3))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                    async with asyncio.timeout(delay):
+                        await stop.wait()
         finally:
             if self._closers:
                 await asyncio.gather(*self._closers, return_exceptions=True)
