@@ -306,7 +306,8 @@ class Stack:
 
     def web(self, name: str, **env: str) -> Web:
         port = free_port()
-        server = Web(self.env(BASE_URL=f"http://127.0.0.1:{port}", **env), self._dir(name), port)
+        env = {"BASE_URL": f"http://127.0.0.1:{port}", **env}
+        server = Web(self.env(**env), self._dir(name), port)
         server.log = server.data / f"{name}.log"
         self.processes.append(server)
         return server
