@@ -13,7 +13,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.e2e.faults.support import Api, PgCluster, Stack, Web, own_cluster, stack_on
+from tests.e2e.faults.support import (
+    Api,
+    PgCluster,
+    Stack,
+    Web,
+    own_cluster,
+    stack_on,
+    web_user,
+)
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +60,7 @@ class Served:
 def served(server_url: str) -> Iterator[Served]:
     with stack_on(server_url) as stack:
         web = stack.web("web").start()
-        api = Api(web.base, stack.user("streamera"))
+        api = Api(web.base, web_user(web.base, "streamera"))
         yield Served(stack, web, api, api.running_session())
 
 

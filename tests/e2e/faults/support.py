@@ -701,6 +701,7 @@ def session_votes(event: SseEvent) -> int | None:
 
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+TOKEN_RE = re.compile(r'class="token-value">([^<]+)<')
 
 
 @dataclass
@@ -809,3 +810,19 @@ def raw_request(
         return type(exc).__name__, b""
     match = re.match(rb"HTTP/1\.[01] (\d{3})", head)
     return (int(match.group(1)) if match else "no answer"), head
+
+
+def web_user(base: str, login: str, token_name: str = "faults") -> str:
+    """A user made the way people are made, by logging in through the fake Twitch (``viewer*``
+    logins are viewers, ADMIN_LOGINS admins, the others affiliates, so streamers), and an API
+    token made on their account page. Quicker than the CLI; no Spotify link, though."""
+    browser = browser_login(base, login)
+    try:
+        made = browser.client.post(
+            "/account/tokens", data={"csrf_token": browser.csrf or "", "name": token_name}
+        )
+        found = TOKEN_RE.search(made.text)
+        assert made.status_code == 201 and found, made.text[:300]
+        return found.group(1)
+    finally:
+        browser.close()

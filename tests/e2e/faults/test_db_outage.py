@@ -39,6 +39,7 @@ from tests.e2e.faults.support import (
     start_all,
     wait_counted,
     wait_until,
+    web_user,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -119,7 +120,7 @@ def outage() -> Iterator[Outage]:
         web = stack.web("web")
         worker = stack.worker(base_url=web.base)
         start_all(web, worker)
-        api = Api(web.base, stack.user("streamera"))
+        api = Api(web.base, web_user(web.base, "streamera"))
         session_id = api.running_session()
         chat = Chat(api.me()["twitch_user_id"], "streamera")
         result = Outage(stack, web, worker, api, chat, session_id)

@@ -1,33 +1,21 @@
 """The smaller findings of issue 10, each checked from outside on a running instance:
 security headers (3), logout (5), SSE streams on SIGTERM (6), /metrics authorization, 405
-answers, a worker without BASE_URL in production, and the restore notice of several processes
-with the fakes (9)."""
+answers and a worker without BASE_URL in production (9). The restore notice of several
+processes with the fakes (9) is in test_multi_process.py, where a worker runs long enough."""
 
 from __future__ import annotations
 
-import json
 import re
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import EXE
-from tests.e2e.faults.support import (
-    Api,
-    SseReader,
-    Stack,
-    browser_login,
-    jobs_succeeded_since,
-    route_table,
-    start_all,
-    wait_until,
-)
+from tests.e2e.faults.support import Api, SseReader, browser_login, route_table
 
 pytestmark = pytest.mark.e2e
 
@@ -281,29 +269,3 @@ def test_a_production_worker_with_base_url_starts(served: Any) -> None:
     worker.start(timeout=30)
     assert worker.alive()
     worker.stop()
-
-
-# --------------------------------------------------------------------------- restore (9)
-
-
-@pytest.mark.slow
-@_finding("9", "with fakes in several processes the worker 'restores' every minute")
-def test_no_spurious_restore_notice_with_the_fakes_in_several_processes(make_stack: Any) -> None:
-    """serve and worker each hold their own fake Twitch: the worker's minute job must not
-    take the web process's subscriptions for lost and warn the streamer."""
-    stack: Stack = make_stack()
-    web = stack.web("web")
-    worker = stack.worker(base_url=web.base)
-    start_all(web, worker)
-    api = Api(web.base, stack.user("streamera"))
-    session_id = api.running_session()
-    since = datetime.now(UTC)
-    wait_until(
-        lambda: "restore_eventsub" in jobs_succeeded_since(stack.database_url, since),
-        75,
-        step=1.0,
-        what="the worker's restore_eventsub job",
-    )
-    time.sleep(1)
-    detail = api.get(f"/api/v1/sessions/{session_id}").json()
-    assert detail.get("notice") in (None, ""), json.dumps(detail.get("notice"))

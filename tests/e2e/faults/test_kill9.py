@@ -20,6 +20,7 @@ from tests.e2e.faults.support import (
     redeliver_unacked,
     start_all,
     wait_counted,
+    web_user,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -35,7 +36,7 @@ def test_kill_9_mid_burst_loses_no_acknowledged_vote_and_counts_none_twice(
     a, b = stack.web("a"), stack.web("b")
     worker = stack.worker(base_url=a.base)
     start_all(a, b, worker)
-    token = stack.user("streamera")
+    token = web_user(a.base, "streamera")
     api = Api(b.base, token)
     session_id = api.running_session()
     chat = Chat(api.me()["twitch_user_id"], "streamera")

@@ -17,6 +17,7 @@ says no; A and the admin must get a 2xx on every read."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.faults.support import Api, Browser, Route, browser_login, route_table, stack_on
+from tests.e2e.faults.support import (
+    Api,
+    Browser,
+    Route,
+    browser_login,
+    route_table,
+    stack_on,
+    web_user,
+)
 
 pytestmark = pytest.mark.e2e
 CALLERS = ("owner", "admin", "other", "viewer", "anonymous")
@@ -178,11 +187,12 @@ def matrix(server_url: str) -> Iterator[Matrix]:
             "other": ("streamerb", "streamer"),
             "viewer": ("viewerc", "viewer"),
         }
-        tokens = {who: stack.user(login, role) for who, (login, role) in logins.items()}
-        # A second token of A's, whose id others try to revoke.
-        spare = stack.cli("tokens", "create", "--login", "streamera", "--name", "spare")
-        assert spare.returncode == 0, spare.stderr
-        tokens["owner-spare"] = spare.stdout.strip()
+        # A goes through the CLI, which links the fake Spotify too; the others log in.
+        tokens = {"owner": stack.user("streamera")}
+        tokens |= {
+            who: web_user(web.base, login) for who, (login, _) in logins.items() if who != "owner"
+        }
+        tokens["owner-spare"] = web_user(web.base, "streamera", token_name="spare")
         owner = Api(web.base, tokens["owner"])
         stopped = owner.prepare(playback="spotify")
         owner.start(stopped)
@@ -200,7 +210,7 @@ def matrix(server_url: str) -> Iterator[Matrix]:
             tokens,
             browsers,
             ids,
-            a_token_id=_token_id(web.base, browsers["owner"], "spare"),
+            a_token_id=_token_id(browsers["owner"], "spare"),
         )
         m.before = {state: _detail(owner, sid) for state, sid in m.sessions.items()}
         try:
@@ -210,14 +220,12 @@ def matrix(server_url: str) -> Iterator[Matrix]:
                 browser.close()
 
 
-def _token_id(base: str, browser: Browser, name: str) -> int:
+def _token_id(browser: Browser, name: str) -> int:
     """The id of A's token called ``name``, as A's account page shows it."""
-    import re
-
-    page = browser.client.get(base + "/account").text
-    found = re.findall(r"/account/tokens/(\d+)/revoke", page)
-    assert found, "no token on the account page"
-    return int(found[-1])
+    page = browser.client.get("/account").text
+    found = re.search(rf"<td>{name}</td>.*?/account/tokens/(\d+)/revoke", page, re.S)
+    assert found, f"no token {name!r} on the account page"
+    return int(found.group(1))
 
 
 # --------------------------------------------------------------------------- requests
