@@ -64,23 +64,6 @@ def wait_until(
         time.sleep(step)
 
 
-async def await_until(
-    probe: Callable[[], Awaitable[T | None]], timeout: float, step: float = 0.2, what: str = ""
-) -> T:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        try:
-            last = await probe()
-        except Exception as exc:
-            last = exc
-        if last and not isinstance(last, Exception):
-            return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what or 'condition'} not reached in {timeout:.0f} s ({last!r})")
-        await asyncio.sleep(step)
-
-
 # --------------------------------------------------------------------------- PostgreSQL
 
 
@@ -106,7 +89,10 @@ class PgCluster:
             if runuser is None:
                 raise FileNotFoundError("running as root without runuser")
             self._as = [runuser, "-u", "postgres", "--"]
-            shutil.chown(self.root, "postgres", "postgres")
+            try:
+                shutil.chown(self.root, "postgres", "postgres")
+            except LookupError as exc:
+                raise FileNotFoundError(f"running as root with no postgres user: {exc}") from exc
         self._run(
             str(PG_BIN / "initdb"),
             "-D",
@@ -165,11 +151,8 @@ def drop_database(server_url: str, url: str) -> None:
     import psycopg
 
     name = urlsplit(url).path.lstrip("/")
-    try:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    except psycopg.Error:
-        pass
+    with contextlib.suppress(psycopg.Error), psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
@@ -225,6 +208,7 @@ class Worker(Server):
 
     def start(self, timeout: float = 60) -> Worker:
         t0 = time.monotonic()
+        since = datetime.now(UTC)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [str(EXE), "worker"],
@@ -234,7 +218,6 @@ class Worker(Server):
                 cwd=self.data,
                 start_new_session=True,
             )
-        since = datetime.now(UTC)
         url = self.env["DATABASE_URL"]
 
         def beating() -> bool:
@@ -259,9 +242,6 @@ class Web(Server):
             self.log = self.log.with_name(f"{self.log.stem}.{int(time.time() * 1000)}.log")
         super().start(timeout)
         return self
-
-    def kill9(self) -> None:
-        self.stop(signal.SIGKILL)
 
 
 @dataclass
@@ -502,7 +482,8 @@ class Ledger:
         return {mid for mid, answers in self.answers.items() if 204 in answers}
 
     def unacked(self) -> list[Vote]:
-        return [self.votes[mid] for mid in self.answers if mid not in self.acked]
+        acked = self.acked
+        return [self.votes[mid] for mid in self.answers if mid not in acked]
 
     def answer_counts(self) -> Counter[str]:
         return Counter(str(a) for answers in self.answers.values() for a in answers)
@@ -579,10 +560,8 @@ async def redeliver_conflicting(
     async with httpx.AsyncClient(timeout=10) as client:
         for n, mid in enumerate(acked):
             vote = ledger.votes[mid]
-            index = int(vote.viewer_id) - chat.viewer_base
-            answers[
-                str(await deliver(client, urls[n % len(urls)], chat, chat.conflicting(vote, index)))
-            ] += 1
+            other = chat.conflicting(vote, int(vote.viewer_id) - chat.viewer_base)
+            answers[str(await deliver(client, urls[n % len(urls)], chat, other))] += 1
     return answers
 
 

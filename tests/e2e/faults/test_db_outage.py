@@ -12,6 +12,7 @@ each test below judges one part of what was seen:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -150,10 +151,9 @@ def outage() -> Iterator[Outage]:
             )
             fault.join(60)
             assert result.started_at, "the database did not come back"
-            # Watch the recovery a little longer, then stop probing.
-            wait_until(
-                lambda: any(p.status == 200 for p in result.after("ready")), 60, what="/ready 200"
-            )
+            # Watch the recovery a while, then stop probing (the tests may wait longer).
+            with contextlib.suppress(AssertionError):
+                wait_until(lambda: any(p.status == 200 for p in result.after("ready")), 30)
             time.sleep(2)
         finally:
             done.set()
@@ -178,7 +178,13 @@ def test_webhooks_answer_204_or_503_and_nothing_else(outage: Outage) -> None:
 def test_ready_goes_503_during_the_outage_and_200_after(outage: Outage) -> None:
     during = {p.status for p in outage.during("ready")}
     assert during and during <= {503}, during
-    assert any(p.status == 200 for p in outage.after("ready"))
+    if not any(p.status == 200 for p in outage.after("ready")):
+        wait_until(
+            lambda: httpx.get(outage.web.base + "/ready", timeout=10).status_code == 200,
+            90,
+            step=1.0,
+            what="/ready 200 after the outage",
+        )
 
 
 @pytest.mark.xfail(strict=True, reason="issue 10 finding 2: the API and pages answer 500")

@@ -5,6 +5,7 @@ message id again, as Twitch does) are not counted again (issue 10)."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 from collections.abc import Callable
 
@@ -49,7 +50,7 @@ def test_kill_9_mid_burst_loses_no_acknowledged_vote_and_counts_none_twice(
 
     async def fault(i: int) -> None:
         if i == KILL_AT:
-            process.stop(9)  # SIGKILL to its process group: no clean-up of any kind
+            process.stop(signal.SIGKILL)  # to its process group: no clean-up of any kind
             threading.Thread(target=restart, daemon=True).start()
 
     ledger = Ledger()
