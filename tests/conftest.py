@@ -144,3 +144,11 @@ async def container(settings: Settings, memory_ports: Any, fake_clock: Any) -> A
         yield c
     finally:
         await c.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "slow: long fault tests (several processes, kills, database restarts); "
+        "deselect with -m 'not slow'",
+    )

@@ -34,11 +34,11 @@ EXAMPLES = 12  # per operation and mode: 18 operations x 2 modes x 12 = ~430 req
 ALBUM = sample_album().spotify_id
 
 
-def _cases(operation: Any, mode: Any) -> list[Any]:
+def _cases(operation: Any, mode: Any, examples: int = EXAMPLES) -> list[Any]:
     found: list[Any] = []
 
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         database=None,
         derandomize=True,
         deadline=None,
@@ -71,8 +71,10 @@ def _aim(case: Any, n: int, session_ids: list[int]) -> None:
         case.body.pop("playlist", None)
 
 
-async def _send(http: httpx.AsyncClient, case: Any, token: str) -> httpx.Response:
-    kw = case.as_transport_kwargs(base_url="http://testserver")
+async def _send(
+    http: httpx.AsyncClient, case: Any, token: str, base_url: str = "http://testserver"
+) -> httpx.Response:
+    kw = case.as_transport_kwargs(base_url=base_url)
     headers = {k: v for k, v in kw["headers"].items() if k.lower() != "connection"}
     headers["Authorization"] = f"Bearer {token}"
     content: bytes | None = None
@@ -129,24 +131,33 @@ def _problem(spec: dict[str, Any], method: str, path: str, response: httpx.Respo
     return ""
 
 
-async def test_fuzzed_api_requests_get_documented_answers_and_never_a_5xx(
-    fuzz_api: FuzzApi,
-) -> None:
+async def fuzz(
+    api: FuzzApi, base_url: str = "http://testserver", examples: int = EXAMPLES
+) -> tuple[int, list[str]]:
+    """Send every generated case (valid ones aimed at the caller's sessions); returns how many
+    were sent and the bad answers. Also used against a served instance (tests/e2e/faults)."""
     failures: list[str] = []
     sent = 0
-    for operation in _operations(fuzz_api.spec):
+    for operation in _operations(api.spec):
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            for n, case in enumerate(_cases(operation, mode)):
+            for n, case in enumerate(_cases(operation, mode, examples)):
                 if mode is GenerationMode.POSITIVE:
-                    _aim(case, n, fuzz_api.session_ids)
-                response = await _send(fuzz_api.http, case, fuzz_api.tokens[n % 2])
+                    _aim(case, n, api.session_ids)
+                response = await _send(api.http, case, api.tokens[n % 2], base_url)
                 sent += 1
-                problem = _problem(fuzz_api.spec, operation.method, operation.path, response)
+                problem = _problem(api.spec, operation.method, operation.path, response)
                 if problem:
                     failures.append(
                         f"{operation.method.upper()} {operation.path} -> {response.status_code} "
                         f"{problem}: {case.as_curl_command()} => {response.text[:200]}"
                     )
+    return sent, failures
+
+
+async def test_fuzzed_api_requests_get_documented_answers_and_never_a_5xx(
+    fuzz_api: FuzzApi,
+) -> None:
+    sent, failures = await fuzz(fuzz_api)
     assert sent > 200, f"only {sent} requests were generated"
     assert not failures, f"{len(failures)} bad answers:\n" + "\n".join(failures[:10])
 
