@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.api.conftest import Api
+from tests.support.api import Api
 
 ALBUM_LINK = "https://open.spotify.com/intl-de/album/4aawyAB9vmqN3uQ7FjRGTy?si=share"
 

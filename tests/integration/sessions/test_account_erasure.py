@@ -14,7 +14,7 @@ from premiere_ecoute.core.event_store import StoredEventRow
 from premiere_ecoute.core.inbox import InboxRow
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.replay import replay_all
-from tests.integration.sessions.support import (
+from tests.support.sessions import (
     Cast,
     apply,
     at,

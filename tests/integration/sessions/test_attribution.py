@@ -10,7 +10,7 @@ from sqlalchemy import select
 from premiere_ecoute.core.errors import Forbidden, InvalidState, ValidationFailed
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.models import Vote
-from tests.integration.sessions.support import (
+from tests.support.sessions import (
     Cast,
     apply,
     at,

@@ -7,8 +7,8 @@ from typing import Any
 from premiere_ecoute.demo import seed
 from premiere_ecoute.sessions.queries import report
 from premiere_ecoute.sessions.replay import differences, replay_all
-from tests.integration.sessions.support import load
 from tests.support.recompute import recomputed_report
+from tests.support.sessions import load
 
 
 async def test_demo_seed_creates_a_finished_session_with_a_consistent_report(

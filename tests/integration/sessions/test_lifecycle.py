@@ -17,7 +17,7 @@ from premiere_ecoute.core.event_store import StoredEventRow
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.models import Poll, SessionVoter, Vote
 from premiere_ecoute.sessions.scores import Timeline
-from tests.integration.sessions.support import (
+from tests.support.sessions import (
     Cast,
     apply,
     ballot,

@@ -12,7 +12,7 @@ from premiere_ecoute.core.errors import Conflict, Forbidden
 from premiere_ecoute.core.event_store import StoredEventRow
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.models import ListeningSession
-from tests.integration.sessions.support import (
+from tests.support.sessions import (
     Cast,
     event_types,
     load,

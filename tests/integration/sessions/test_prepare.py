@@ -10,8 +10,8 @@ from premiere_ecoute.accounts.commands import RegisterUser
 from premiere_ecoute.core.errors import ExternalServiceError, InvalidState, ValidationFailed
 from premiere_ecoute.discography.models import PlaylistInfo
 from premiere_ecoute.sessions import commands as cmd
-from tests.integration.sessions.support import Cast, event_types, load, prepare, start
 from tests.support.memory_ports import sample_album
+from tests.support.sessions import Cast, event_types, load, prepare, start
 
 ALBUM = "4aawyAB9vmqN3uQ7FjRGTy"
 

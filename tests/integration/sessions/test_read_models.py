@@ -9,7 +9,7 @@ import pytest
 
 from premiere_ecoute.core.errors import NotFound, ValidationFailed
 from premiere_ecoute.sessions import queries
-from tests.integration.sessions.support import (
+from tests.support.sessions import (
     Cast,
     apply,
     at,

@@ -13,7 +13,16 @@ from premiere_ecoute.core.errors import InvalidState
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.replay import differences, replay_all
 from premiere_ecoute.sessions.voting import IncomingVote
-from tests.integration.sessions.support import (
+from tests.support.memory_ports import sample_album
+from tests.support.recompute import (
+    PollBallots,
+    Scale,
+    StreamerVote,
+    ViewerVote,
+    recompute_report,
+    recomputed_report,
+)
+from tests.support.sessions import (
     Cast,
     apply,
     at,
@@ -25,15 +34,6 @@ from tests.integration.sessions.support import (
     start,
     stop,
     window,
-)
-from tests.support.memory_ports import sample_album
-from tests.support.recompute import (
-    PollBallots,
-    Scale,
-    StreamerVote,
-    ViewerVote,
-    recompute_report,
-    recomputed_report,
 )
 
 VOTES = 10_000

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from premiere_ecoute.core.errors import Conflict, ExternalServiceError
 from premiere_ecoute.core.event_store import StoredEventRow
 from premiere_ecoute.sessions.models import ListeningSession, Poll
-from tests.integration.sessions.support import Cast, event_types, load, move, prepare, start
+from tests.support.sessions import Cast, event_types, load, move, prepare, start
 
 # step that fails -> (port, name) calls that must have undone the earlier steps
 CASES = {
@@ -191,7 +191,7 @@ async def test_stop_goes_through_even_when_the_connections_are_unlinked(
     container: Any, cast: Cast, memory_ports: Any
 ) -> None:
     from premiere_ecoute.core.errors import InvalidState
-    from tests.integration.sessions.support import stop
+    from tests.support.sessions import stop
 
     session_id = await prepare(
         container, cast.streamer, scale="1-5", vote_mode="both", playback="spotify"

@@ -6,7 +6,7 @@ from typing import Any
 
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.models import Poll
-from tests.integration.sessions.support import (
+from tests.support.sessions import (
     Cast,
     apply,
     at,

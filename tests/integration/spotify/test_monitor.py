@@ -11,7 +11,8 @@ from sqlalchemy import text
 from premiere_ecoute.sessions.commands import StopSession
 from premiere_ecoute.sessions.live import LIVE_TOPIC
 from premiere_ecoute.sessions.monitor import FINISHED_NOTICE, MONITOR_LOCK_CLASS, OUTSIDE
-from tests.integration.spotify.conftest import (
+from tests.support.runtime import player_reading, start_monitors
+from tests.support.spotify_world import (
     ALBUM,
     SpotifyWorld,
     session_row,
@@ -20,7 +21,6 @@ from tests.integration.spotify.conftest import (
     track_changes,
     wait_until,
 )
-from tests.support.runtime import player_reading, start_monitors
 
 OWNER = "fake-spotify-streamer_one"
 OTHER_ALBUM = "spotify:album:NxebxO0RT8bTsTRKQbLlml"

@@ -10,7 +10,8 @@ import pytest
 from premiere_ecoute.core.errors import ExternalServiceError, ServiceUnavailable
 from premiere_ecoute.sessions.commands import CastVote, StartSession
 from premiere_ecoute.sessions.monitor import DEGRADED
-from tests.integration.spotify.conftest import (
+from tests.support.runtime import player_reading, start_monitors
+from tests.support.spotify_world import (
     SpotifyWorld,
     prepared_session,
     session_row,
@@ -18,7 +19,6 @@ from tests.integration.spotify.conftest import (
     streamer,
     wait_until,
 )
-from tests.support.runtime import player_reading, start_monitors
 
 OWNER = "fake-spotify-streamer_one"
 

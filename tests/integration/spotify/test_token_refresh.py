@@ -12,7 +12,7 @@ from premiere_ecoute.accounts.commands import LinkConnection
 from premiere_ecoute.accounts.models import OAuthCredential
 from premiere_ecoute.jobs.tasks import register_tasks
 from premiere_ecoute.jobs.tokens import refresh_expiring
-from tests.integration.spotify.conftest import prepared_session, streamer
+from tests.support.spotify_world import prepared_session, streamer
 
 
 async def _expire_soon(c: Any, user_id: int, minutes: float = 5) -> None:

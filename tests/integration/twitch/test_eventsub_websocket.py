@@ -12,7 +12,8 @@ import pytest
 from premiere_ecoute.apis.fakes import eventsub_ws_url
 from premiere_ecoute.demo import create_user
 from premiere_ecoute.sessions import commands as cmd
-from tests.integration.twitch.conftest import (
+from tests.support.runtime import ingest_once
+from tests.support.twitch_world import (
     fake_album_id,
     free_port,
     make_app,
@@ -21,7 +22,6 @@ from tests.integration.twitch.conftest import (
     session_row,
     wait_for,
 )
-from tests.support.runtime import ingest_once
 
 PORT = free_port()
 

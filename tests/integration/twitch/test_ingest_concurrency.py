@@ -10,8 +10,8 @@ from typing import Any
 from premiere_ecoute.core.inbox import InboxMessage
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.inbound import ChatLine, to_inbox
-from tests.integration.twitch.conftest import register, report, start_session
 from tests.support.runtime import ingest_once
+from tests.support.twitch_world import register, report, start_session
 
 
 def _message(broadcaster: str, chatter: str, text: str, at: Any) -> InboxMessage:

@@ -11,8 +11,8 @@ import httpx
 from premiere_ecoute.apis.twitch.eventsub import envelope
 from premiere_ecoute.demo import create_user
 from premiere_ecoute.sessions import commands as cmd
-from tests.integration.twitch.conftest import fake_album_id, post, report, session_row, signed
 from tests.support.runtime import ingest_once
+from tests.support.twitch_world import fake_album_id, post, report, session_row, signed
 
 SCALE = "1-5"
 

@@ -8,7 +8,7 @@ from typing import Any
 from premiere_ecoute.core.errors import ExternalServiceError
 from premiere_ecoute.jobs.tasks import register_tasks
 from premiere_ecoute.sessions import commands as cmd
-from tests.integration.twitch.conftest import (
+from tests.support.twitch_world import (
     STREAMER_TWITCH_ID,
     register,
     session_row,

@@ -14,7 +14,8 @@ from premiere_ecoute.apis.twitch.eventsub import envelope
 from premiere_ecoute.core.errors import ExternalServiceError
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.inbound import SubscriptionRevoked
-from tests.integration.twitch.conftest import (
+from tests.support.runtime import ingest_once
+from tests.support.twitch_world import (
     STREAMER_TWITCH_ID,
     post,
     register,
@@ -23,7 +24,6 @@ from tests.integration.twitch.conftest import (
     start_session,
     subscription,
 )
-from tests.support.runtime import ingest_once
 
 
 def _revocation(sub_id: str, at: Any, type_: str = "channel.chat.message") -> Any:
@@ -32,13 +32,13 @@ def _revocation(sub_id: str, at: Any, type_: str = "channel.chat.message") -> An
 
 
 async def test_a_revoked_subscription_of_an_active_session_is_renewed_and_the_streamer_told(
-    container: Any, client: httpx.AsyncClient, fake_clock: Any, memory_ports: Any
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any, memory_ports: Any
 ) -> None:
     user_id = await register(container, "streamer", STREAMER_TWITCH_ID)
     session_id = await start_session(container, user_id)
     (old,) = (await session_row(container, session_id)).subscriptions
 
-    r = await post(client, _revocation(old, fake_clock.now()))
+    r = await post(app_client, _revocation(old, fake_clock.now()))
     res = await ingest_once(container)
 
     assert r.status_code == 204 and [x.subscription_id for x in res.revoked] == [old]
@@ -50,7 +50,7 @@ async def test_a_revoked_subscription_of_an_active_session_is_renewed_and_the_st
 
 
 async def test_when_renewal_fails_the_streamer_is_told_to_reconnect(
-    container: Any, client: httpx.AsyncClient, fake_clock: Any, memory_ports: Any
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any, memory_ports: Any
 ) -> None:
     user_id = await register(container, "streamer", STREAMER_TWITCH_ID)
     session_id = await start_session(container, user_id)
@@ -68,14 +68,14 @@ async def test_when_renewal_fails_the_streamer_is_told_to_reconnect(
 
 
 async def test_a_revocation_after_the_session_stopped_changes_nothing(
-    container: Any, client: httpx.AsyncClient, fake_clock: Any, memory_ports: Any
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any, memory_ports: Any
 ) -> None:
     user_id = await register(container, "streamer", STREAMER_TWITCH_ID)
     session_id = await start_session(container, user_id)
     (old,) = (await session_row(container, session_id)).subscriptions
     await container.bus.execute(cmd.StopSession(session_id=session_id, actor_id=user_id))
 
-    r = await post(client, _revocation(old, fake_clock.now()))
+    r = await post(app_client, _revocation(old, fake_clock.now()))
     await ingest_once(container)
 
     assert r.status_code == 204
@@ -148,7 +148,7 @@ message_types = st.sampled_from(
 @given(body=bodies, subscription_type=types, message_type=message_types)
 async def test_malformed_signed_bodies_never_cause_a_server_error(
     container: Any,
-    client: httpx.AsyncClient,
+    app_client: httpx.AsyncClient,
     fake_clock: Any,
     body: bytes,
     subscription_type: str,
@@ -162,7 +162,7 @@ async def test_malformed_signed_bodies_never_cause_a_server_error(
         body, at=fake_clock.now(), message_type=message_type, subscription_type=subscription_type
     )
 
-    r = await post(client, d)
+    r = await post(app_client, d)
     await ingest_once(container)
 
     assert r.status_code in (200, 204, 400), r.text

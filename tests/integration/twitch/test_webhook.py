@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from premiere_ecoute.apis.twitch.eventsub import envelope
 from premiere_ecoute.core.inbox import InboxRow
-from tests.integration.twitch.conftest import (
+from tests.support.runtime import ingest_once
+from tests.support.twitch_world import (
     BOT_TWITCH_ID,
     STREAMER_TWITCH_ID,
     chat_delivery,
@@ -24,7 +25,6 @@ from tests.integration.twitch.conftest import (
     start_session,
     subscription,
 )
-from tests.support.runtime import ingest_once
 
 
 async def _inbox_rows(c: Any) -> list[InboxRow]:
@@ -40,7 +40,7 @@ async def _live_session(c: Any, fake_clock: Any, **kw: Any) -> int:
 
 
 async def test_unsigned_or_wrongly_signed_or_stale_deliveries_are_forbidden(
-    container: Any, client: httpx.AsyncClient, fake_clock: Any
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any
 ) -> None:
     now = fake_clock.now()
     good = chat_delivery("7", "1001", at=now)
@@ -51,10 +51,10 @@ async def test_unsigned_or_wrongly_signed_or_stale_deliveries_are_forbidden(
     tampered = dict(good.headers)
 
     answers = [
-        await client.post("/webhooks/twitch", content=good.body, headers=unsigned),
-        await post(client, other_secret),
-        await post(client, stale),
-        await client.post("/webhooks/twitch", content=good.body + b" ", headers=tampered),
+        await app_client.post("/webhooks/twitch", content=good.body, headers=unsigned),
+        await post(app_client, other_secret),
+        await post(app_client, stale),
+        await app_client.post("/webhooks/twitch", content=good.body + b" ", headers=tampered),
     ]
 
     assert [r.status_code for r in answers] == [403, 403, 403, 403]
@@ -63,12 +63,12 @@ async def test_unsigned_or_wrongly_signed_or_stale_deliveries_are_forbidden(
 
 
 async def test_verification_challenge_is_echoed_as_plain_text(
-    client: httpx.AsyncClient, fake_clock: Any
+    app_client: httpx.AsyncClient, fake_clock: Any
 ) -> None:
     body = envelope.verification_body(subscription("channel.chat.message"), "pogchamp-kappa-42")
     d = signed(body, at=fake_clock.now(), message_type="webhook_callback_verification")
 
-    r = await post(client, d)
+    r = await post(app_client, d)
 
     assert r.status_code == 200
     assert r.text == "pogchamp-kappa-42"
@@ -76,14 +76,14 @@ async def test_verification_challenge_is_echoed_as_plain_text(
 
 
 async def test_notification_is_in_the_inbox_when_acknowledged_and_a_redelivery_counts_once(
-    container: Any, client: httpx.AsyncClient, fake_clock: Any
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any
 ) -> None:
     session_id = await _live_session(container, fake_clock)
     d = chat_delivery("!vote 8", "1001", at=fake_clock.now())
 
-    first = await post(client, d)
+    first = await post(app_client, d)
     rows = await _inbox_rows(container)
-    again = await post(client, d)
+    again = await post(app_client, d)
 
     assert first.status_code == 204 and again.status_code == 204
     assert [r.external_id for r in rows] == [d.message_id] and rows[0].processed_at is None
@@ -95,19 +95,19 @@ async def test_notification_is_in_the_inbox_when_acknowledged_and_a_redelivery_c
 
 
 async def test_unknown_subscription_types_are_acknowledged_and_not_stored(
-    container: Any, client: httpx.AsyncClient, fake_clock: Any
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any
 ) -> None:
     body = envelope.notification_body(subscription("channel.follow"), {"user_id": "1"})
     d = signed(body, at=fake_clock.now(), subscription_type="channel.follow")
 
-    r = await post(client, d)
+    r = await post(app_client, d)
 
     assert r.status_code == 204
     assert await _inbox_rows(container) == []
 
 
 async def test_votes_are_routed_by_broadcaster_id_whatever_the_subscription_id(
-    container: Any, client: httpx.AsyncClient, fake_clock: Any
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any
 ) -> None:
     first = await _live_session(container, fake_clock)
     other_user = await register(container, "second_streamer", "987654321")
@@ -120,7 +120,7 @@ async def test_votes_are_routed_by_broadcaster_id_whatever_the_subscription_id(
         chat_delivery("9", "2002", at=now, broadcaster_id="987654321"),
         chat_delivery("9", "2003", at=now, broadcaster_id="999999999"),
     ):
-        assert (await post(client, d)).status_code == 204
+        assert (await post(app_client, d)).status_code == 204
     res = await ingest_once(container)
 
     assert (res.processed, res.accepted, res.ignored) == (3, 2, 1)
@@ -130,14 +130,14 @@ async def test_votes_are_routed_by_broadcaster_id_whatever_the_subscription_id(
 
 
 async def test_nine_digit_timestamps_date_the_vote(
-    container: Any, client: httpx.AsyncClient, fake_clock: Any
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any
 ) -> None:
     await _live_session(container, fake_clock)
     at = fake_clock.now().replace(microsecond=654321)
     d = chat_delivery("6", "1001", at=at, nanos=987)
     assert d.headers["Twitch-Eventsub-Message-Timestamp"].endswith(".654321987Z")
 
-    assert (await post(client, d)).status_code == 204
+    assert (await post(app_client, d)).status_code == 204
     await ingest_once(container)
 
     async with container.db.session() as s:
@@ -148,7 +148,7 @@ async def test_nine_digit_timestamps_date_the_vote(
 
 
 async def test_bot_messages_are_ignored_and_the_broadcasters_chat_is_the_streamer_rating(
-    container: Any, client: httpx.AsyncClient, fake_clock: Any
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any
 ) -> None:
     session_id = await _live_session(container, fake_clock)
     await register(container, "premiere_bot", BOT_TWITCH_ID, role="bot")
@@ -159,7 +159,7 @@ async def test_bot_messages_are_ignored_and_the_broadcasters_chat_is_the_streame
         chat_delivery("9", STREAMER_TWITCH_ID, at=now),
         chat_delivery("4", "3001", at=now),
     ):
-        assert (await post(client, d)).status_code == 204
+        assert (await post(app_client, d)).status_code == 204
     res = await ingest_once(container)
 
     track = (await report(container, session_id))["tracks"][0]
@@ -169,7 +169,7 @@ async def test_bot_messages_are_ignored_and_the_broadcasters_chat_is_the_streame
 
 
 async def test_signed_bodies_that_are_not_deliveries_are_refused_as_bad_requests(
-    container: Any, client: httpx.AsyncClient, fake_clock: Any
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any
 ) -> None:
     now = fake_clock.now()
     bodies = [
@@ -180,20 +180,20 @@ async def test_signed_bodies_that_are_not_deliveries_are_refused_as_bad_requests
         b'{"subscription": {}, "event": {"message": "\\ud800"}}',
     ]
 
-    codes = [(await post(client, signed(b, at=now))).status_code for b in bodies]
+    codes = [(await post(app_client, signed(b, at=now))).status_code for b in bodies]
 
     assert codes == [400] * len(bodies)
     assert await _inbox_rows(container) == []
 
 
 async def test_nul_characters_are_dropped_and_the_vote_still_counts(
-    container: Any, client: httpx.AsyncClient, fake_clock: Any
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any
 ) -> None:
     session_id = await _live_session(container, fake_clock)
     d = chat_delivery("7\u0000", "1001", at=fake_clock.now())
     assert b"\\u0000" in d.body
 
-    assert (await post(client, d)).status_code == 204
+    assert (await post(app_client, d)).status_code == 204
     await ingest_once(container)
 
     assert (await report(container, session_id))["tracks"][0]["distribution"]["7"] == 1
@@ -201,10 +201,10 @@ async def test_nul_characters_are_dropped_and_the_vote_still_counts(
 
 
 async def test_an_oversized_body_is_refused_before_it_is_read_whole(
-    client: httpx.AsyncClient,
+    app_client: httpx.AsyncClient,
 ) -> None:
     huge = b"{" + b" " * (300 * 1024) + b"}"
-    declared = await client.post(
+    declared = await app_client.post(
         "/webhooks/twitch", content=huge, headers={"Content-Type": "application/json"}
     )
 
@@ -212,6 +212,6 @@ async def test_an_oversized_body_is_refused_before_it_is_read_whole(
         for _ in range(40):
             yield b" " * 8192
 
-    streamed = await client.post("/webhooks/twitch", content=chunks())
+    streamed = await app_client.post("/webhooks/twitch", content=chunks())
     assert declared.status_code == 413 and streamed.status_code == 413
     assert declared.json()["error"]["code"] == "payload_too_large"

@@ -16,8 +16,8 @@ from premiere_ecoute.demo import create_user
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.models import ListeningSession, Vote
 from premiere_ecoute.sessions.queries import live_followed
-from tests.integration.sessions.support import prepare, prepared_and_started, stop
-from tests.integration.web.pages_support import CSRF, browser, form, page_app
+from tests.support.pages import CSRF, browser, form, page_app
+from tests.support.sessions import prepare, prepared_and_started, stop
 
 pytestmark = pytest.mark.asyncio
 
@@ -340,7 +340,7 @@ async def test_a_deleted_viewer_leaves_other_reports_and_a_new_vote_counts_once(
     from premiere_ecoute.sessions import queries
     from premiere_ecoute.sessions.commands import CastVote
     from premiere_ecoute.sessions.replay import replay_all
-    from tests.integration.sessions.support import prepared_and_started
+    from tests.support.sessions import prepared_and_started
 
     streamer = await create_user(container, "hoststreamer", "streamer")
     viewer = await create_user(container, "leavingviewer", "viewer")

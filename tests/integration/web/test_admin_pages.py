@@ -13,8 +13,8 @@ from premiere_ecoute.accounts.models import User
 from premiere_ecoute.core.event_store import StoredEventRow
 from premiere_ecoute.demo import create_user
 from premiere_ecoute.sessions import commands as cmd
-from tests.integration.sessions.support import prepare, prepared_and_started, stop
-from tests.integration.web.pages_support import browser, form, page_app
+from tests.support.pages import browser, form, page_app
+from tests.support.sessions import prepare, prepared_and_started, stop
 
 pytestmark = pytest.mark.asyncio
 

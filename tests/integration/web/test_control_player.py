@@ -19,28 +19,21 @@ from premiere_ecoute.core.errors import ExternalServiceError
 from premiere_ecoute.sessions import queries
 from premiere_ecoute.sessions.repository import set_player
 from tests.conftest import make_settings
-from tests.integration.sessions.support import (
+from tests.support.pages import CSRF, browser, form
+from tests.support.sessions import (
     Cast,
     apply,
     ballot,
-    make_cast,
     prepare,
     prepared_and_started,
 )
-from tests.integration.spotify.conftest import (
+from tests.support.spotify_world import (
     ALBUM,
-    PlayerClock,
     SpotifyWorld,
     streamer,
 )
-from tests.integration.web.pages_support import CSRF, browser, form
 
 HX = {"hx-request": "true", "accept": "text/html", "x-csrf-token": CSRF}
-
-
-@pytest.fixture
-async def cast(container: Any) -> Cast:
-    return await make_cast(container)
 
 
 @pytest.fixture
@@ -292,21 +285,6 @@ async def test_pausing_stops_the_progress_the_live_pages_show(
 
 
 # Through the real adapters to the fake Spotify ----------------------------------------------
-
-
-@pytest.fixture
-def world() -> SpotifyWorld:
-    from premiere_ecoute.apis.fakes import Fakes
-    from premiere_ecoute.apis.spotify.fake.routes import create_fake_spotify_app
-    from premiere_ecoute.apis.spotify.fake.state import FakeSpotify
-    from premiere_ecoute.apis.twitch.fake.app import create_fake_twitch_app
-    from premiere_ecoute.apis.twitch.fake.state import FakeTwitch
-
-    clock = PlayerClock()
-    spotify = FakeSpotify(clock=clock, timeout_s=10.0)
-    twitch = FakeTwitch()
-    fakes = Fakes(spotify, twitch, create_fake_spotify_app(spotify), create_fake_twitch_app(twitch))
-    return SpotifyWorld(spotify, twitch, fakes, clock, PlayerClock())
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Any
 
 from premiere_ecoute.accounts.queries import user_by_login
 from premiere_ecoute.demo import seed
-from tests.integration.web.pages_support import browser, page_app
+from tests.support.pages import browser, page_app
 
 
 async def test_visitor_sees_the_landing_page(container: Any) -> None:

@@ -7,19 +7,13 @@ import asyncio
 from typing import Any
 
 import anyio
-import pytest
 
 from premiere_ecoute.core.broker import InMemoryBroker
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.events import SessionChanged
 from premiere_ecoute.sessions.live import LIVE_TOPIC
 from premiere_ecoute.web.live import LiveHub
-from tests.integration.sessions.support import Cast, make_cast, prepare
-
-
-@pytest.fixture
-async def cast(container: Any) -> Cast:
-    return await make_cast(container)
+from tests.support.sessions import Cast, prepare
 
 
 def _hub(container: Any, load: Any) -> LiveHub:

@@ -6,8 +6,8 @@ from typing import Any
 
 from premiere_ecoute.demo import create_user
 from premiere_ecoute.sessions import queries
-from tests.integration.sessions.support import prepare, prepared_and_started, stop
-from tests.integration.web.pages_support import CSRF, browser, page_app
+from tests.support.pages import CSRF, browser, page_app
+from tests.support.sessions import prepare, prepared_and_started, stop
 
 HTMX = {"HX-Request": "true", "X-CSRF-Token": CSRF}
 

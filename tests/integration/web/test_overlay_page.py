@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from premiere_ecoute.demo import create_user
-from tests.integration.web.pages_support import browser, page_app
+from tests.support.pages import browser, page_app
 
 
 async def test_overlay_shows_the_idle_text_and_clamps_bad_options(container: Any) -> None:
@@ -24,7 +24,7 @@ async def test_overlay_shows_the_idle_text_and_clamps_bad_options(container: Any
 
 
 async def test_control_page_builder_offers_the_idle_text(container: Any) -> None:
-    from tests.integration.sessions.support import prepare
+    from tests.support.sessions import prepare
 
     streamer = await create_user(container, "builder", "streamer")
     session_id = await prepare(container, streamer)

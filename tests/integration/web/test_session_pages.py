@@ -3,42 +3,32 @@ exports, retrospective. Browser sessions are signed cookies, as SessionMiddlewar
 
 from __future__ import annotations
 
-import base64
 import csv
 import datetime as dt
 import io
-import json
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from itsdangerous import TimestampSigner
 
 from premiere_ecoute.accounts.models import User
 from premiere_ecoute.bootstrap import web_app
 from premiere_ecoute.sessions import queries
-from tests.integration.sessions.support import (
+from tests.support.pages import CSRF, session_cookie
+from tests.support.sessions import (
     Cast,
     apply,
     ballot,
     load,
-    make_cast,
     prepare,
     prepared_and_started,
     stop,
 )
-from tests.integration.web.pages_support import CSRF
 
 HTML = {"accept": "text/html"}
 HX = {"hx-request": "true", "accept": "text/html", "x-csrf-token": CSRF}
-
-
-def session_cookie(secret_key: str, **values: Any) -> str:
-    """The cookie starlette's SessionMiddleware would set for ``values``."""
-    data = base64.b64encode(json.dumps(values).encode("utf-8"))
-    return TimestampSigner(secret_key).sign(data).decode("utf-8")
 
 
 @pytest.fixture
@@ -58,18 +48,13 @@ async def web(app: Any) -> AsyncIterator[Any]:
             session.setdefault("csrf", CSRF)
         if session:
             key = app.state.deps.settings.secret_key
-            c.cookies.set("pe_session", session_cookie(key, **session))
+            c.cookies.set("pe_session", session_cookie(key, session))
         made.append(c)
         return c
 
     yield client
     for c in made:
         await c.aclose()
-
-
-@pytest.fixture
-async def cast(container: Any) -> Cast:
-    return await make_cast(container)
 
 
 async def test_my_sessions_lists_active_preparing_and_completed(

@@ -1,5 +1,7 @@
 """A container on the real ports over an in-process fake Spotify whose player runs on a clock
-the test moves (``PlayerClock``), so tracks end exactly when a test says so."""
+the test moves (``PlayerClock``), so tracks end exactly when a test says so: the ``world``,
+``spotify_settings``, ``make_container`` and ``sc`` fixtures, and helpers to start a Spotify
+session and watch it. A plugin of the root conftest."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Helpers shared by the session integration tests: users, commands, votes, log reads."""
+"""Helpers of the tests that drive sessions through the bus: a cast of users (the ``cast``
+fixture), commands, votes, log reads. A plugin of the root conftest."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from premiere_ecoute.accounts.models import User
@@ -42,6 +44,11 @@ async def make_cast(c: Any) -> Cast:
         admin=await create_user(c, "adminone", "admin"),
         bot=await create_user(c, "botone", "bot"),
     )
+
+
+@pytest.fixture
+async def cast(container: Any) -> Cast:
+    return await make_cast(container)
 
 
 async def prepare(c: Any, user: User, **options: Any) -> int:
