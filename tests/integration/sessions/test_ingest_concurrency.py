@@ -7,11 +7,19 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import pytest
+
+from premiere_ecoute.config import Settings
 from premiere_ecoute.core.inbox import InboxMessage
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.inbound import ChatLine, to_inbox
 from tests.support.runtime import ingest_once
-from tests.support.twitch_world import register, report, start_session
+from tests.support.twitch_world import register, report, start_session, twitch_settings
+
+
+@pytest.fixture
+def settings(clean_db: str) -> Settings:
+    return twitch_settings(clean_db)
 
 
 def _message(broadcaster: str, chatter: str, text: str, at: Any) -> InboxMessage:

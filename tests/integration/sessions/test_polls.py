@@ -7,12 +7,27 @@ import datetime as dt
 from typing import Any
 
 import httpx
+import pytest
 
 from premiere_ecoute.apis.twitch.eventsub import envelope
+from premiere_ecoute.config import Settings
 from premiere_ecoute.demo import create_user
 from premiere_ecoute.sessions import commands as cmd
 from tests.support.runtime import ingest_once
-from tests.support.twitch_world import fake_album_id, post, report, session_row, signed
+from tests.support.twitch_world import (
+    fake_album_id,
+    post,
+    report,
+    session_row,
+    signed,
+    twitch_settings,
+)
+
+
+@pytest.fixture
+def settings(clean_db: str) -> Settings:
+    return twitch_settings(clean_db)
+
 
 SCALE = "1-5"
 

@@ -1,3 +1,5 @@
+"""The webhook stands for Twitch's traffic: the Twitch settings (a bot account is set)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,19 +1,94 @@
-"""The worker's minute job gives active sessions back the EventSub subscriptions Twitch no
-longer lists: a revocation no process was left to renew, a deletion, a failed verification."""
+"""The EventSub subscriptions of active sessions. Revocations: marked, the streamer told, renewed
+while the session is active. The worker's minute job gives active sessions back the
+subscriptions Twitch no longer lists: a revocation no process was left to renew, a deletion, a
+failed verification."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import httpx
+import pytest
+
+from premiere_ecoute.apis.twitch.eventsub import envelope
+from premiere_ecoute.config import Settings
 from premiere_ecoute.core.errors import ExternalServiceError
 from premiere_ecoute.jobs.tasks import register_tasks
 from premiere_ecoute.sessions import commands as cmd
+from premiere_ecoute.sessions.inbound import SubscriptionRevoked
+from tests.support.runtime import ingest_once
 from tests.support.twitch_world import (
     STREAMER_TWITCH_ID,
+    post,
     register,
     session_row,
+    signed,
     start_session,
+    subscription,
+    twitch_settings,
 )
+
+
+@pytest.fixture
+def settings(clean_db: str) -> Settings:
+    return twitch_settings(clean_db)
+
+
+def _revocation(sub_id: str, at: Any, type_: str = "channel.chat.message") -> Any:
+    body = envelope.revocation_body(subscription(type_, sub_id, status="authorization_revoked"))
+    return signed(body, at=at, message_type="revocation", subscription_type=type_)
+
+
+async def test_a_revoked_subscription_of_an_active_session_is_renewed_and_the_streamer_told(
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any, memory_ports: Any
+) -> None:
+    user_id = await register(container, "streamer", STREAMER_TWITCH_ID)
+    session_id = await start_session(container, user_id)
+    (old,) = (await session_row(container, session_id)).subscriptions
+
+    r = await post(app_client, _revocation(old, fake_clock.now()))
+    res = await ingest_once(container)
+
+    assert r.status_code == 204 and [x.subscription_id for x in res.revoked] == [old]
+    row = await session_row(container, session_id)
+    assert old not in row.subscriptions and len(row.subscriptions) == 1
+    assert row.subscriptions[0] in memory_ports.eventsub.active
+    assert "revoked" in row.notice and "renewed" in row.notice
+    assert memory_ports.eventsub.names().count("subscribe") == 2
+
+
+async def test_when_renewal_fails_the_streamer_is_told_to_reconnect(
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any, memory_ports: Any
+) -> None:
+    user_id = await register(container, "streamer", STREAMER_TWITCH_ID)
+    session_id = await start_session(container, user_id)
+    (old,) = (await session_row(container, session_id)).subscriptions
+    memory_ports.eventsub.fail_on["subscribe"] = ExternalServiceError("token revoked")
+    revocation = SubscriptionRevoked(
+        old, "channel.chat.message", "authorization_revoked", STREAMER_TWITCH_ID
+    )
+
+    renewed = await container.subscriptions.renew_revoked(revocation, attempts=1, delay_s=0)
+
+    row = await session_row(container, session_id)
+    assert renewed is False
+    assert "could not be renewed: token revoked" in row.notice and "Reconnect" in row.notice
+
+
+async def test_a_revocation_after_the_session_stopped_changes_nothing(
+    container: Any, app_client: httpx.AsyncClient, fake_clock: Any, memory_ports: Any
+) -> None:
+    user_id = await register(container, "streamer", STREAMER_TWITCH_ID)
+    session_id = await start_session(container, user_id)
+    (old,) = (await session_row(container, session_id)).subscriptions
+    await container.bus.execute(cmd.StopSession(session_id=session_id, actor_id=user_id))
+
+    r = await post(app_client, _revocation(old, fake_clock.now()))
+    await ingest_once(container)
+
+    assert r.status_code == 204
+    assert memory_ports.eventsub.names().count("subscribe") == 1
+    assert (await session_row(container, session_id)).status == "stopped"
 
 
 async def _started(c: Any, vote_mode: str = "chat") -> tuple[int, int]:
