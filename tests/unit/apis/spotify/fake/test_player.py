@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from premiere_ecoute.apis.spotify.fake import FakeSpotify
 
-from .conftest import ManualClock
+from ..conftest import ManualClock
 
 TOKEN = "fake-spotify-bob"
 
