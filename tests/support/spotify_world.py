@@ -1,5 +1,5 @@
 """A container on the real ports over an in-process fake Spotify whose player runs on a clock
-the test moves (``PlayerClock``), so tracks end exactly when a test says so: the ``world``,
+the test moves (``world.clock``), so tracks end exactly when a test says so: the ``world``,
 ``spotify_settings``, ``make_container`` and ``sc`` fixtures, and helpers to start a Spotify
 session and watch it. A plugin of the root conftest."""
 
@@ -20,23 +20,11 @@ from premiere_ecoute.apis.twitch.fake.app import create_fake_twitch_app
 from premiere_ecoute.apis.twitch.fake.state import FakeTwitch
 from premiere_ecoute.bootstrap import FAKE_SPOTIFY, FAKE_TWITCH
 from premiere_ecoute.config import Settings
+from premiere_ecoute.core.clock import FakeClock
 from premiere_ecoute.core.resilience.breaker import BreakerRegistry
 from tests.conftest import make_settings
 
 ALBUM = "d1jNINvHEZEQgYMAB8Vgzy"  # "Glass Harvest": 5 tracks in the fake catalogue
-
-
-class PlayerClock:
-    """Monotonic seconds that move only when the test says so."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
 
 
 @dataclass
@@ -44,8 +32,8 @@ class SpotifyWorld:
     spotify: FakeSpotify
     twitch: FakeTwitch
     fakes: Fakes
-    clock: PlayerClock
-    breaker_clock: PlayerClock
+    clock: FakeClock  # the fake Spotify's player
+    breaker_clock: FakeClock  # the circuit breakers of the containers ``make_container`` builds
 
     def api_http(self, timeout: float = 3.0) -> httpx.AsyncClient:
         # Generous for a loaded machine; an injected timeout hangs longer (FakeSpotify below).
@@ -60,11 +48,11 @@ class SpotifyWorld:
 
 @pytest.fixture
 def world() -> SpotifyWorld:
-    clock = PlayerClock()
-    spotify = FakeSpotify(clock=clock, timeout_s=10.0)
+    clock = FakeClock()
+    spotify = FakeSpotify(clock=clock.monotonic, timeout_s=10.0)
     twitch = FakeTwitch()
     fakes = Fakes(spotify, twitch, create_fake_spotify_app(spotify), create_fake_twitch_app(twitch))
-    return SpotifyWorld(spotify, twitch, fakes, clock, PlayerClock())
+    return SpotifyWorld(spotify, twitch, fakes, clock, FakeClock())
 
 
 @pytest.fixture
@@ -87,7 +75,9 @@ async def make_container(spotify_settings: Settings, world: SpotifyWorld) -> Asy
         overrides.setdefault("broker", InMemoryBroker())
         overrides.setdefault(
             "breakers",
-            BreakerRegistry(failure_threshold=3, recovery_s=10.0, clock=world.breaker_clock),
+            BreakerRegistry(
+                failure_threshold=3, recovery_s=10.0, clock=world.breaker_clock.monotonic
+            ),
         )
         c = build(
             spotify_settings,

@@ -5,15 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from premiere_ecoute.core.broker import InMemoryBroker
+from premiere_ecoute.core.clock import FakeClock
 from premiere_ecoute.web.presence import Presence
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def _settle() -> None:
@@ -23,9 +16,9 @@ async def _settle() -> None:
 
 async def test_overlays_on_two_processes_are_counted_by_both() -> None:
     broker = InMemoryBroker()
-    clock = Clock()
-    web1 = Presence(broker, process_id="web1", clock=clock)
-    web2 = Presence(broker, process_id="web2", clock=clock)
+    clock = FakeClock()
+    web1 = Presence(broker, process_id="web1", clock=clock.monotonic)
+    web2 = Presence(broker, process_id="web2", clock=clock.monotonic)
     try:
         await web1.change("streamer:7", "overlay", +1)
         await web2.change("streamer:7", "control", +1)  # starts web2's listener
@@ -46,16 +39,16 @@ async def test_overlays_on_two_processes_are_counted_by_both() -> None:
 
 async def test_a_process_that_stops_reporting_is_forgotten_after_the_ttl() -> None:
     broker = InMemoryBroker()
-    clock = Clock()
-    alive = Presence(broker, process_id="alive", clock=clock, ttl_s=60)
-    gone = Presence(broker, process_id="gone", clock=clock, ttl_s=60)
+    clock = FakeClock()
+    alive = Presence(broker, process_id="alive", clock=clock.monotonic, ttl_s=60)
+    gone = Presence(broker, process_id="gone", clock=clock.monotonic, ttl_s=60)
     try:
         await alive.change("t", "overlay", +1)
         await _settle()
         await gone.change("t", "overlay", +1)
         await _settle()
         assert alive.count("t", "overlay") == 2
-        clock.now += 61  # "gone" crashed: no refresh came
+        clock.advance(61)  # "gone" crashed: no refresh came
         assert alive.count("t", "overlay") == 1
     finally:
         await alive.close()
