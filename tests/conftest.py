@@ -1,6 +1,10 @@
 """Shared fixtures. Integration tests use a real PostgreSQL: the server of DATABASE_URL when
 set (a fresh database is created on it for this run), else an embedded one in a temp dir.
-Each test starts from empty tables (TRUNCATE), so tests never see each other's rows."""
+Each test starts from empty tables (TRUNCATE), so tests never see each other's rows.
+
+The "worlds" several test directories share are plugins here: their fixtures are seen by
+every test (``cast``; ``world``, ``spotify_settings``, ``make_container``, ``sc``;
+``app_client``, ``fake_container``, ``fake_client``)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,12 @@ import pytest
 import stamina
 
 from premiere_ecoute.config import Settings
+
+pytest_plugins = [
+    "tests.support.sessions",
+    "tests.support.spotify_world",
+    "tests.support.twitch_world",
+]
 
 TEST_SECRET_KEY = "test-secret-key-" + "k" * 32
 TEST_WEBHOOK_SECRET = "test-webhook-secret-0123"

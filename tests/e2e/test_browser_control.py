@@ -18,7 +18,7 @@ from itsdangerous import TimestampSigner
 from premiere_ecoute.bootstrap import web_app
 from premiere_ecoute.demo import create_token
 from tests.e2e.conftest import free_port
-from tests.integration.sessions.support import make_cast, prepare
+from tests.support.sessions import make_cast, prepare
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

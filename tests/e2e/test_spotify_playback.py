@@ -12,14 +12,8 @@ import pytest
 
 from premiere_ecoute.bootstrap import web_app
 from premiere_ecoute.demo import create_token, create_user
-from tests.integration.spotify import conftest as spotify_fixtures
-from tests.integration.spotify.conftest import ALBUM, SpotifyWorld, wait_until
 from tests.support.runtime import start_monitors
-
-# The fake-Spotify world and container factory of the integration tests.
-world = spotify_fixtures.world
-spotify_settings = spotify_fixtures.spotify_settings
-make_container = spotify_fixtures.make_container
+from tests.support.spotify_world import ALBUM, SpotifyWorld, wait_until
 
 OWNER = "fake-spotify-dj_host"
 

@@ -18,7 +18,7 @@ from premiere_ecoute.bootstrap import build, web_app
 from premiere_ecoute.core.inbox import InboxRow
 from premiere_ecoute.demo import create_token, create_user
 from tests.conftest import make_settings
-from tests.integration.twitch.conftest import fake_album_id, free_port, serving, wait_for
+from tests.support.twitch_world import fake_album_id, free_port, serving, wait_for
 
 pytestmark = pytest.mark.e2e
 OPTIONS = [str(n) for n in range(11)]

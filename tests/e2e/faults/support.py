@@ -738,12 +738,11 @@ def route_table() -> list[Route]:
     sub-apps such as /static and the fakes excepted), so a new route is covered at once."""
     from fastapi import routing
 
-    from premiere_ecoute.bootstrap import build
-    from premiere_ecoute.web.app import create_app
+    from premiere_ecoute.bootstrap import build, web_app
     from tests.conftest import make_settings
 
     c = build(make_settings(database_url="postgresql://nobody@127.0.0.1:9/unused"))
-    app = create_app(c, run_background=False)
+    app = web_app(c, run_background=False)
     walk = getattr(routing, "iter_route_contexts", None)  # FastAPI's lazily included routers
     entries = list(walk(app.router.routes)) if walk else list(app.routes)
     routes = set()

@@ -152,7 +152,6 @@ def test_a_cookie_copied_before_logout_no_longer_works(served: Any) -> None:
 # --------------------------------------------------------------------------- SSE (6)
 
 
-@_finding("6", "SSE streams are cut without a last event on SIGTERM")
 def test_sse_streams_end_with_a_retry_hint_on_sigterm(served: Any) -> None:
     web = served.stack.web("sigterm").start()
     api = Api(web.base, served.api.token)

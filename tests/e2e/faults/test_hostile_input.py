@@ -30,7 +30,7 @@ from tests.e2e.faults.support import (
     wait_counted,
     web_user,
 )
-from tests.integration.twitch.test_revocation_and_fuzz import (
+from tests.integration.web.webhooks.test_twitch_fuzz import (
     bodies,
     json_values,
     message_types,

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.models import ListeningSession
 from premiere_ecoute.sessions.replay import replay_all
-from tests.integration.sessions.support import (
+from tests.support.sessions import (
     Cast,
     apply,
     at,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -11,26 +10,10 @@ from prometheus_client import CollectorRegistry
 from premiere_ecoute.apis.spotify import InMemoryTokenStore, SpotifyClient, SpotifyCredentials
 from premiere_ecoute.apis.spotify.fake import FakeSpotify, create_fake_spotify_app
 from premiere_ecoute.apis.spotify.fake.testing import fake_http_client
+from premiere_ecoute.core.clock import FakeClock
 from premiere_ecoute.core.resilience import ApiCallMetrics, BreakerRegistry
 
 BASE = "http://fake-spotify"
-
-
-class ManualClock:
-    """Monotonic seconds and UTC datetimes that move only when a test says so."""
-
-    def __init__(self) -> None:
-        self.seconds = 10_000.0
-        self.start = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC)
-
-    def __call__(self) -> float:
-        return self.seconds
-
-    def now(self) -> dt.datetime:
-        return self.start + dt.timedelta(seconds=self.seconds - 10_000.0)
-
-    def advance(self, seconds: float) -> None:
-        self.seconds += seconds
 
 
 @pytest.fixture(autouse=True)
@@ -40,13 +23,13 @@ def _fast_retries() -> Iterator[None]:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def fake(clock: ManualClock) -> FakeSpotify:
-    return FakeSpotify(clock=clock, album_tracks_page=4, timeout_s=1.0)
+def fake(clock: FakeClock) -> FakeSpotify:
+    return FakeSpotify(clock=clock.monotonic, album_tracks_page=4, timeout_s=1.0)
 
 
 @pytest.fixture
@@ -56,8 +39,8 @@ async def http(fake: FakeSpotify) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def breakers(clock: ManualClock) -> BreakerRegistry:
-    return BreakerRegistry(failure_threshold=2, recovery_s=30, clock=clock)
+def breakers(clock: FakeClock) -> BreakerRegistry:
+    return BreakerRegistry(failure_threshold=2, recovery_s=30, clock=clock.monotonic)
 
 
 @pytest.fixture
@@ -76,7 +59,7 @@ def client(
     store: InMemoryTokenStore,
     breakers: BreakerRegistry,
     registry: CollectorRegistry,
-    clock: ManualClock,
+    clock: FakeClock,
 ) -> SpotifyClient:
     return SpotifyClient(
         http,

@@ -20,9 +20,10 @@ from premiere_ecoute.apis.spotify.oauth import (
     make_pkce,
     pkce_challenge,
 )
+from premiere_ecoute.core.clock import FakeClock
 from premiere_ecoute.core.errors import ExternalServiceError
 
-from .conftest import BASE, ManualClock
+from .conftest import BASE
 
 REDIRECT = "http://127.0.0.1:8000/account/spotify/callback"
 
@@ -151,7 +152,7 @@ async def test_refused_refresh_asks_to_reconnect(client: SpotifyClient, fake: Fa
 
 
 async def test_token_close_to_expiry_is_refreshed_before_the_call(
-    client: SpotifyClient, fake: FakeSpotify, clock: ManualClock, store: InMemoryTokenStore
+    client: SpotifyClient, fake: FakeSpotify, clock: FakeClock, store: InMemoryTokenStore
 ) -> None:
     creds = SpotifyCredentials(
         9, "fake-spotify-frank", "fake-spotify-frank", clock.now() + dt.timedelta(seconds=10)

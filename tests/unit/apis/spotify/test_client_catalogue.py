@@ -8,10 +8,11 @@ from premiere_ecoute.apis.spotify import InMemoryTokenStore, SpotifyClient, Spot
 from premiere_ecoute.apis.spotify.fake import Catalogue, FakeSpotify, create_fake_spotify_app
 from premiere_ecoute.apis.spotify.fake.catalogue import FakeAlbum, FakePlaylist, FakeTrack
 from premiere_ecoute.apis.spotify.fake.testing import fake_http_client
+from premiere_ecoute.core.clock import FakeClock
 from premiere_ecoute.core.errors import ExternalServiceError
 from premiere_ecoute.core.resilience import BreakerRegistry
 
-from .conftest import BASE, ManualClock
+from .conftest import BASE
 
 
 def _first_album(fake: FakeSpotify, name: str) -> FakeAlbum:
@@ -63,7 +64,7 @@ async def test_app_token_is_fetched_once_and_reused(
 
 
 async def test_app_token_is_renewed_a_minute_before_it_expires(
-    client: SpotifyClient, fake: FakeSpotify, clock: ManualClock
+    client: SpotifyClient, fake: FakeSpotify, clock: FakeClock
 ) -> None:
     await client.search_albums("glass")
     clock.advance(3600 - 59)
@@ -106,8 +107,8 @@ def _big_catalogue(albums: int, playlist_tracks: int) -> Catalogue:
 
 
 @pytest.fixture
-async def big_client(clock: ManualClock) -> tuple[SpotifyClient, FakeSpotify]:
-    fake = FakeSpotify(catalogue=_big_catalogue(60, 55), clock=clock)
+async def big_client(clock: FakeClock) -> tuple[SpotifyClient, FakeSpotify]:
+    fake = FakeSpotify(catalogue=_big_catalogue(60, 55), clock=clock.monotonic)
     http = fake_http_client(create_fake_spotify_app(fake), BASE)
     client = SpotifyClient(
         http,
@@ -116,7 +117,7 @@ async def big_client(clock: ManualClock) -> tuple[SpotifyClient, FakeSpotify]:
         client_id="a",
         client_secret="b",
         token_store=InMemoryTokenStore(),
-        breakers=BreakerRegistry(clock=clock),
+        breakers=BreakerRegistry(clock=clock.monotonic),
         now=clock.now,
     )
     return client, fake

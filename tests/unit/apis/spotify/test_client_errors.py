@@ -6,10 +6,11 @@ from prometheus_client import CollectorRegistry
 from premiere_ecoute.apis.spotify import InMemoryTokenStore, SpotifyClient, SpotifyCredentials
 from premiere_ecoute.apis.spotify.fake import FakeSpotify, create_fake_spotify_app
 from premiere_ecoute.apis.spotify.fake.testing import fake_http_client
+from premiere_ecoute.core.clock import FakeClock
 from premiere_ecoute.core.errors import ExternalServiceError, ServiceUnavailable
 from premiere_ecoute.core.resilience import BreakerRegistry
 
-from .conftest import BASE, ManualClock
+from .conftest import BASE
 
 
 def _album_id(fake: FakeSpotify) -> str:
@@ -49,7 +50,7 @@ async def test_premium_required_is_explained(
 
 
 async def test_rate_limit_opens_the_breaker_for_retry_after_then_recovers(
-    client: SpotifyClient, fake: FakeSpotify, breakers: BreakerRegistry, clock: ManualClock
+    client: SpotifyClient, fake: FakeSpotify, breakers: BreakerRegistry, clock: FakeClock
 ) -> None:
     fake.fail_next("/search", 429, retry_after=12)
     with pytest.raises(ExternalServiceError) as info:
@@ -107,11 +108,11 @@ async def test_commands_are_never_retried(
 
 
 async def test_timeouts_on_reads_are_retried_then_reported(
-    fake: FakeSpotify, creds: SpotifyCredentials, clock: ManualClock
+    fake: FakeSpotify, creds: SpotifyCredentials, clock: FakeClock
 ) -> None:
     fake.timeout_s = 1.0
     fake.fail_next("/me/player/devices", "timeout", times=3)
-    breakers = BreakerRegistry(failure_threshold=1, clock=clock)
+    breakers = BreakerRegistry(failure_threshold=1, clock=clock.monotonic)
     async with fake_http_client(create_fake_spotify_app(fake), BASE, timeout=0.05) as http:
         client = SpotifyClient(
             http,

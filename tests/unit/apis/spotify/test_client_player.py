@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from premiere_ecoute.apis.spotify import SpotifyClient, SpotifyCredentials
 from premiere_ecoute.apis.spotify.fake import FakeSpotify
-
-from .conftest import ManualClock
+from premiere_ecoute.core.clock import FakeClock
 
 
 def _album_uri(fake: FakeSpotify, name: str) -> tuple[str, list[str]]:
@@ -25,7 +24,7 @@ async def test_new_fake_user_has_one_active_fake_speaker(
 
 
 async def test_play_context_from_an_offset_then_pause(
-    client: SpotifyClient, creds: SpotifyCredentials, fake: FakeSpotify, clock: ManualClock
+    client: SpotifyClient, creds: SpotifyCredentials, fake: FakeSpotify, clock: FakeClock
 ) -> None:
     uri, ids = _album_uri(fake, "Glass Harvest")
     await client.play(creds, context_uri=uri, position=2)

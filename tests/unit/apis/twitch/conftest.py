@@ -1,9 +1,9 @@
 """Fixtures for the Twitch client tests: the fake Twitch over an in-process ASGI transport, a
-fake clock, and a tiny receiving app that checks EventSub signatures like production does."""
+fake clock that only moves when someone sleeps (each delay noted in ``sleeps``) or a test says
+so, and a tiny receiving app that checks EventSub signatures like production does."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
@@ -19,29 +19,13 @@ from premiere_ecoute.apis.twitch.client import TwitchClient
 from premiere_ecoute.apis.twitch.eventsub import messages
 from premiere_ecoute.apis.twitch.eventsub.parser import parse_webhook, verify_webhook
 from premiere_ecoute.apis.twitch.fake import FakeTwitch, create_fake_twitch_app
+from premiere_ecoute.core.clock import FakeClock
 from premiere_ecoute.core.resilience.breaker import BreakerRegistry
+from tests.support.clock import clock_at_epoch, epoch_seconds, recorded_sleep
 
 WEBHOOK_SECRET = "receiver-secret-0123456789"
 RECEIVER = "http://app.test"
 FAKE = "http://twitch.test"
-
-
-class FakeClock:
-    """Epoch seconds that only move when someone sleeps (or a test says so)."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
@@ -56,9 +40,8 @@ class Receiver:
 
     async def handle(self, request: Request) -> Response:
         body = await request.body()
-        now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
         try:
-            message = verify_webhook(dict(request.headers), body, self.secret, now)
+            message = verify_webhook(dict(request.headers), body, self.secret, self.clock.now())
         except messages.WebhookRejected as exc:
             self.rejected.append(exc.status_code)
             return Response(status_code=exc.status_code)
@@ -78,7 +61,12 @@ class Receiver:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return clock_at_epoch(1_800_000_000)
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
 
 
 @pytest.fixture
@@ -98,7 +86,10 @@ async def fake(clock: FakeClock, receiver: Receiver) -> AsyncIterator[FakeTwitch
         transport=httpx.ASGITransport(app=receiver.app()), base_url=RECEIVER
     )
     state = FakeTwitch(
-        client_id="cid", client_secret="csecret", clock=clock, delivery_http=delivery_http
+        client_id="cid",
+        client_secret="csecret",
+        clock=epoch_seconds(clock),
+        delivery_http=delivery_http,
     )
     yield state
     await state.aclose()
@@ -114,7 +105,7 @@ async def http(fake: FakeTwitch) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def breakers(clock: FakeClock) -> BreakerRegistry:
-    return BreakerRegistry(failure_threshold=3, recovery_s=30.0, clock=clock)
+    return BreakerRegistry(failure_threshold=3, recovery_s=30.0, clock=clock.monotonic)
 
 
 @pytest.fixture
@@ -128,6 +119,6 @@ def client(
         client_id="cid",
         client_secret="csecret",
         breakers=breakers,
-        clock=clock,
-        sleep=clock.sleep,
+        clock=epoch_seconds(clock),
+        sleep=recorded_sleep(clock),
     )

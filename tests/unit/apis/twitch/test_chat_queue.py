@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from structlog.testing import capture_logs
 
 from premiere_ecoute.apis.twitch.chat_queue import ChatQueue
-
-from .conftest import FakeClock
+from premiere_ecoute.core.clock import FakeClock
+from tests.support.clock import recorded_sleep
 
 
 @dataclass
@@ -21,11 +21,11 @@ class RecordingSender:
     attempts: list[tuple[float, str]] = field(default_factory=list)
 
     async def __call__(self, channel: str, text: str) -> None:
-        self.attempts.append((self.clock(), text))
+        self.attempts.append((self.clock.monotonic(), text))
         if self.failures.get(text, 0) != 0:
             self.failures[text] -= 1
             raise RuntimeError("Twitch said no")
-        self.sent.append((self.clock(), channel, text))
+        self.sent.append((self.clock.monotonic(), channel, text))
 
 
 async def drain(queue: ChatQueue) -> None:
@@ -40,7 +40,12 @@ async def drain(queue: ChatQueue) -> None:
 
 
 def make_queue(sender: RecordingSender, clock: FakeClock, **kwargs: object) -> ChatQueue:
-    return ChatQueue(sender, clock=clock, sleep=clock.sleep, **kwargs)  # type: ignore[arg-type]
+    return ChatQueue(
+        sender,
+        clock=clock.monotonic,
+        sleep=recorded_sleep(clock),
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 async def test_one_channel_gets_at_most_one_message_per_second(clock: FakeClock) -> None:
@@ -57,7 +62,7 @@ async def test_one_channel_gets_at_most_one_message_per_second(clock: FakeClock)
 async def test_different_channels_do_not_wait_for_each_other(clock: FakeClock) -> None:
     sender = RecordingSender(clock)
     queue = make_queue(sender, clock)
-    start = clock()
+    start = clock.monotonic()
     for channel in ("a", "b", "c"):
         queue.enqueue(channel, "hello")
     await drain(queue)

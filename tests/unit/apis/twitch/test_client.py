@@ -6,9 +6,10 @@ import pytest
 
 from premiere_ecoute.apis.twitch.client import TwitchClient
 from premiere_ecoute.apis.twitch.fake import FakeTwitch, fake_user_id
+from premiere_ecoute.core.clock import FakeClock
 from premiere_ecoute.core.errors import ExternalServiceError
 
-from .conftest import RECEIVER, WEBHOOK_SECRET, FakeClock, Receiver
+from .conftest import RECEIVER, WEBHOOK_SECRET, Receiver
 
 STREAMER = "fake-twitch-streamer"
 WEBHOOK = {"method": "webhook", "callback": f"{RECEIVER}/webhooks/twitch", "secret": WEBHOOK_SECRET}

@@ -15,11 +15,13 @@ from premiere_ecoute.apis.twitch.client import TwitchClient
 from premiere_ecoute.apis.twitch.fake import FakeTwitch
 from premiere_ecoute.apis.twitch.models import TokenSet
 from premiere_ecoute.apis.twitch.transport import TwitchTokenStore
+from premiere_ecoute.core.clock import FakeClock
 from premiere_ecoute.core.errors import ExternalServiceError, ServiceUnavailable
 from premiere_ecoute.core.resilience.breaker import BreakerRegistry
 from premiere_ecoute.core.resilience.metrics import ApiCallMetrics
+from tests.support.clock import epoch_seconds, recorded_sleep
 
-from .conftest import FAKE, FakeClock
+from .conftest import FAKE
 
 USERS = {"data": [{"id": "1", "login": "someone", "display_name": "Someone"}]}
 TOKEN = {"access_token": "app", "expires_in": 3600, "token_type": "bearer"}
@@ -52,6 +54,7 @@ def make_client(
     base: str = "http://twitch.test",
     metrics: ApiCallMetrics | None = None,
     token_store: TwitchTokenStore | None = None,
+    sleeps: list[float] | None = None,
 ) -> TwitchClient:
     return TwitchClient(
         http or httpx.AsyncClient(transport=httpx.MockTransport(handler or scripted([])[0])),
@@ -61,51 +64,53 @@ def make_client(
         client_secret="csecret",
         breakers=breakers,
         metrics=metrics,
-        clock=clock,
-        sleep=clock.sleep,
+        clock=epoch_seconds(clock),
+        sleep=recorded_sleep(clock, sleeps),
         token_store=token_store,
     )
 
 
 async def test_waits_for_the_reset_when_no_points_remain(
-    clock: FakeClock, breakers: BreakerRegistry, no_retry_waits: None
+    clock: FakeClock, sleeps: list[float], breakers: BreakerRegistry, no_retry_waits: None
 ) -> None:
-    reset = int(clock.now) + 7
+    reset = int(clock.now().timestamp()) + 7
     empty = {"Ratelimit-Remaining": "0", "Ratelimit-Reset": str(reset)}
     handler, seen = scripted([httpx.Response(200, json=USERS, headers=empty)] * 2)
-    client = make_client(clock, breakers, handler=handler)
+    client = make_client(clock, breakers, handler=handler, sleeps=sleeps)
     await client.get_current_user("user-token")
-    assert clock.sleeps == []
+    assert sleeps == []
     await client.get_current_user("user-token")
-    assert clock.sleeps == [pytest.approx(7.0)]
+    assert sleeps == [pytest.approx(7.0)]
     assert len(seen) == 2
 
 
 async def test_one_tokens_empty_bucket_does_not_hold_up_another_token(
-    clock: FakeClock, breakers: BreakerRegistry, no_retry_waits: None
+    clock: FakeClock, sleeps: list[float], breakers: BreakerRegistry, no_retry_waits: None
 ) -> None:
-    reset = int(clock.now) + 7
+    reset = int(clock.now().timestamp()) + 7
     empty = {"Ratelimit-Remaining": "0", "Ratelimit-Reset": str(reset)}
     handler, seen = scripted([httpx.Response(200, json=USERS, headers=empty)] * 3)
-    client = make_client(clock, breakers, handler=handler)
+    client = make_client(clock, breakers, handler=handler, sleeps=sleeps)
     await client.get_current_user("user-token-a")
     await client.get_current_user("user-token-b")  # its own points
-    assert clock.sleeps == []
+    assert sleeps == []
     await client.get_current_user("user-token-a")  # a's bucket is empty
-    assert clock.sleeps == [pytest.approx(7.0)] and len(seen) == 3
+    assert sleeps == [pytest.approx(7.0)] and len(seen) == 3
 
 
 async def test_a_429_is_tried_again_after_the_reset(
-    clock: FakeClock, breakers: BreakerRegistry, no_retry_waits: None
+    clock: FakeClock, sleeps: list[float], breakers: BreakerRegistry, no_retry_waits: None
 ) -> None:
-    reset = str(int(clock.now) + 3)
+    reset = str(int(clock.now().timestamp()) + 3)
     limited = httpx.Response(
         429, json={"message": "Too Many Requests"}, headers={"Ratelimit-Reset": reset}
     )
     handler, seen = scripted([limited, httpx.Response(200, json=USERS)])
-    user = await make_client(clock, breakers, handler=handler).get_current_user("token")
+    user = await make_client(clock, breakers, handler=handler, sleeps=sleeps).get_current_user(
+        "token"
+    )
     assert user.login == "someone"
-    assert clock.sleeps == [pytest.approx(3.0)] and len(seen) == 2
+    assert sleeps == [pytest.approx(3.0)] and len(seen) == 2
 
 
 async def test_idempotent_calls_are_retried_on_server_errors(

@@ -2,19 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from premiere_ecoute.core.clock import FakeClock
 from premiere_ecoute.core.errors import ServiceUnavailable
 from premiere_ecoute.core.resilience.breaker import BreakerRegistry, CircuitBreaker
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
@@ -23,7 +13,9 @@ def clock() -> FakeClock:
 
 
 def make(clock: FakeClock, threshold: int = 3, recovery: float = 30.0) -> CircuitBreaker:
-    return CircuitBreaker("spotify", failure_threshold=threshold, recovery_s=recovery, clock=clock)
+    return CircuitBreaker(
+        "spotify", failure_threshold=threshold, recovery_s=recovery, clock=clock.monotonic
+    )
 
 
 def test_breaker_opens_after_threshold_consecutive_failures(clock: FakeClock) -> None:
@@ -130,11 +122,11 @@ def test_snapshot_reports_state_and_failures(clock: FakeClock) -> None:
     breaker.record_failure()
     snap = breaker.snapshot()
     assert snap["state"] == "open"
-    assert snap["opens_until"] == pytest.approx(clock.now + 10)
+    assert snap["opens_until"] == pytest.approx(clock.monotonic() + 10)
 
 
 def test_registry_returns_the_same_breaker_per_name(clock: FakeClock) -> None:
-    registry = BreakerRegistry(failure_threshold=1, clock=clock)
+    registry = BreakerRegistry(failure_threshold=1, clock=clock.monotonic)
     assert registry.get("spotify") is registry.get("spotify")
     registry.get("twitch").record_failure()
     states = {s["name"]: s["state"] for s in registry.snapshot()}
