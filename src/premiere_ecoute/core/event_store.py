@@ -53,14 +53,13 @@ _APPEND = text(
     " FROM (SELECT coalesce(CAST(:base AS bigint),"
     " (SELECT coalesce(max(version), 0) FROM events WHERE stream = :stream)) AS version)"
     " AS last,"
-    " unnest(CAST(:types AS varchar[]), CAST(CAST(:payloads AS text[]) AS jsonb[]),"
-    " CAST(CAST(:metas AS text[]) AS jsonb[]), CAST(:ats AS timestamptz[]))"
-    " WITH ORDINALITY AS e(type, payload, meta, at, n)"
+    " jsonb_to_recordset(CAST(:rows AS jsonb))"
+    " AS e(n bigint, type varchar, payload jsonb, meta jsonb, at timestamptz)"
     " ORDER BY e.n RETURNING version, position"
 )
 
 
-def _json(value: dict[str, Any]) -> str:
+def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
@@ -132,10 +131,18 @@ class EventStore:
                         # With an expected version the versions follow it, so a writer that
                         # appended meanwhile makes this insert collide (a Conflict).
                         "base": expected,
-                        "types": [e.type for e in batch],
-                        "payloads": [_json(e.payload) for e in batch],
-                        "metas": [_json(e.meta) for e in batch],
-                        "ats": [e.occurred_at for e in batch],
+                        "rows": _json(
+                            [
+                                {
+                                    "n": n,
+                                    "type": e.type,
+                                    "payload": e.payload,
+                                    "meta": e.meta,
+                                    "at": e.occurred_at.isoformat(),
+                                }
+                                for n, e in enumerate(batch, 1)
+                            ]
+                        ),
                     },
                 )
             except IntegrityError as exc:

@@ -82,17 +82,22 @@ class Inbox:
         if not unique:
             return set()
         kept = list(unique.values())
-        # One statement whatever the batch size: the rows travel as five arrays.
-        result = await session.execute(
-            _STORE,
-            {
-                "sources": [m.source for m in kept],
-                "ids": [m.external_id for m in kept],
-                "kinds": [m.kind for m in kept],
-                "payloads": [json.dumps(m.payload, separators=(",", ":")) for m in kept],
-                "sent": [m.sent_at for m in kept],
-            },
+        # One statement whatever the batch size: the rows travel as one JSON document
+        # (encoding it is one C call; arrays of text would be escaped value by value).
+        rows = json.dumps(
+            [
+                {
+                    "source": m.source,
+                    "external_id": m.external_id,
+                    "kind": m.kind,
+                    "payload": m.payload,
+                    "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+                }
+                for m in kept
+            ],
+            separators=(",", ":"),
         )
+        result = await session.execute(_STORE, {"rows": rows})
         return {(source, external_id) for source, external_id in result}
 
     async def claim(self, session: AsyncSession, limit: int = 500) -> list[PendingMessage]:
@@ -150,9 +155,9 @@ class Inbox:
 
 _STORE = text(
     "INSERT INTO inbox (source, external_id, kind, payload, sent_at)"
-    " SELECT * FROM unnest(CAST(:sources AS varchar[]), CAST(:ids AS varchar[]),"
-    " CAST(:kinds AS varchar[]), CAST(CAST(:payloads AS text[]) AS jsonb[]),"
-    " CAST(:sent AS timestamptz[]))"
+    " SELECT r.source, r.external_id, r.kind, r.payload, r.sent_at"
+    " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(source varchar, external_id varchar,"
+    " kind varchar, payload jsonb, sent_at timestamptz)"
     " ON CONFLICT ON CONSTRAINT uq_inbox_source_external_id DO NOTHING"
     " RETURNING source, external_id"
 )

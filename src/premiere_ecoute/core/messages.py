@@ -39,7 +39,19 @@ class Event:
         return type(self).__name__
 
     def payload(self) -> dict[str, Any]:
-        return {k: _to_json(v) for k, v in dataclasses.asdict(self).items()}
+        # Field by field rather than dataclasses.asdict (a deep copy): this runs for every
+        # accepted vote.
+        return {name: _to_json(getattr(self, name)) for name in _field_names(type(self))}
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(klass: type) -> tuple[str, ...]:
+    names = _FIELDS.get(klass)
+    if names is None:
+        names = _FIELDS[klass] = tuple(f.name for f in dataclasses.fields(klass))
+    return names
 
 
 def _to_json(v: Any) -> Any:

@@ -8,6 +8,7 @@ Statements of the vote hot path are built once and run with many parameter sets
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -115,28 +116,38 @@ async def poll_by_twitch_id(s: AsyncSession, twitch_poll_id: str) -> Poll | None
 # Votes ------------------------------------------------------------------------------------
 # The caller holds the session row's lock: it serialises every writer of the session's votes
 # (ingest, web and API votes, erasure), so vote rows need no lock of their own. Rows travel as
-# arrays: one statement whatever the batch size.
+# one JSON document: one statement whatever the batch size, one C call to encode it.
 
 _RATINGS = text(
     "SELECT v.track_id, v.viewer_id, v.value, v.sent_at FROM votes v"
-    " JOIN unnest(CAST(:tracks AS bigint[]), CAST(:viewers AS varchar[])) AS k(track_id, viewer_id)"
+    " JOIN jsonb_to_recordset(CAST(:keys AS jsonb)) AS k(track_id bigint, viewer_id varchar)"
     " ON v.track_id = k.track_id AND v.viewer_id = k.viewer_id"
     " WHERE v.session_id = :session_id"
 )
 _ADD_VOTERS = text(
     "INSERT INTO session_voters (session_id, viewer_id)"
-    " SELECT :session_id, viewer_id FROM unnest(CAST(:viewers AS varchar[])) AS viewer_id"
-    " ON CONFLICT DO NOTHING RETURNING viewer_id"
+    " SELECT :session_id, viewer_id FROM jsonb_array_elements_text(CAST(:viewers AS jsonb))"
+    " AS viewer_id ON CONFLICT DO NOTHING RETURNING viewer_id"
 )
 _UPSERT_VOTES = text(
     "INSERT INTO votes (session_id, track_id, viewer_id, is_streamer, value, source, sent_at)"
-    " SELECT :session_id, * FROM unnest(CAST(:tracks AS bigint[]), CAST(:viewers AS varchar[]),"
-    " CAST(:streamer AS boolean[]), CAST(:values AS varchar[]), CAST(:sources AS varchar[]),"
-    " CAST(:sent AS timestamptz[]))"
+    " SELECT :session_id, r.track_id, r.viewer_id, r.is_streamer, r.value, r.source, r.sent_at"
+    " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(track_id bigint, viewer_id varchar,"
+    " is_streamer boolean, value varchar, source varchar, sent_at timestamptz)"
     " ON CONFLICT ON CONSTRAINT uq_votes_session_track_viewer DO UPDATE SET"
     " value = excluded.value, source = excluded.source, sent_at = excluded.sent_at,"
     " changes = votes.changes + 1"
 )
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=_iso)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 async def ratings_of(
@@ -146,14 +157,8 @@ async def ratings_of(
     pairs = list(keys)
     if not pairs:
         return {}
-    result = await s.execute(
-        _RATINGS,
-        {
-            "session_id": session_id,
-            "tracks": [t for t, _ in pairs],
-            "viewers": [v for _, v in pairs],
-        },
-    )
+    keys_json = _json([{"track_id": t, "viewer_id": v} for t, v in pairs])
+    result = await s.execute(_RATINGS, {"session_id": session_id, "keys": keys_json})
     return {(t, v): (value, sent_at) for t, v, value, sent_at in result.all()}
 
 
@@ -161,25 +166,15 @@ async def add_voters(s: AsyncSession, session_id: int, viewer_ids: Sequence[str]
     """Record the session's voters; returns those new to the session."""
     if not viewer_ids:
         return set()
-    inserted = await s.execute(_ADD_VOTERS, {"session_id": session_id, "viewers": list(viewer_ids)})
+    viewers = _json(list(viewer_ids))
+    inserted = await s.execute(_ADD_VOTERS, {"session_id": session_id, "viewers": viewers})
     return set(inserted.scalars())
 
 
 async def upsert_votes(s: AsyncSession, session_id: int, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
-    await s.execute(
-        _UPSERT_VOTES,
-        {
-            "session_id": session_id,
-            "tracks": [r["track_id"] for r in rows],
-            "viewers": [r["viewer_id"] for r in rows],
-            "streamer": [r["is_streamer"] for r in rows],
-            "values": [r["value"] for r in rows],
-            "sources": [r["source"] for r in rows],
-            "sent": [r["sent_at"] for r in rows],
-        },
-    )
+    await s.execute(_UPSERT_VOTES, {"session_id": session_id, "rows": _json(list(rows))})
 
 
 async def stored_facts(s: AsyncSession, session_id: int) -> RatingFacts:
