@@ -345,17 +345,22 @@ def build(
 # Processes --------------------------------------------------------------------------------
 
 
-def start_loops(c: Container) -> None:
-    """What every long-running process runs beside its main job: the vote ingest (safe in
-    several processes at once) and the chat queue."""
+def start_loops(c: Container, *, ingest: bool = True) -> None:
+    """What long-running processes run beside their main job: the chat queue, and the vote
+    ingest (safe in several processes at once) where it is wanted."""
     k = c.kernel
-    k.spawn(run_ingest(k, c.ingestor, c.subscriptions), "ingest")
+    if ingest:
+        k.spawn(run_ingest(k, c.ingestor, c.subscriptions), "ingest")
     k.spawn(c.chat_queue.run(k.stopping), "chat.queue")
 
 
 async def start_web_background(c: Container, *, with_worker: bool | None = None) -> None:
-    """The web process: the loops, the player monitors, the EventSub WebSocket (when it is
-    the transport), and in development the job worker too."""
+    """The web process: the chat queue, the player monitors, the EventSub WebSocket (when it
+    is the transport), and in development the job worker and the vote ingest too.
+
+    Otherwise the ingest runs in ``worker`` processes only: a web process that also ingested
+    spent about a quarter of its CPU there, time taken from acknowledging webhooks and
+    fanning out live updates."""
     k = c.kernel
     if with_worker is None:
         with_worker = k.settings.environment == "development"
@@ -364,7 +369,7 @@ async def start_web_background(c: Container, *, with_worker: bool | None = None)
         async with k.db.sessionmaker() as s, s.begin():
             await record_heartbeat(s, WORKER_NAME, "startup")
         k.spawn(run_worker(c.job_deps()), "worker")
-    start_loops(c)
+    start_loops(c, ingest=with_worker)
     c.monitors.start()
     if c.eventsub_ws is not None:
         # Subscriptions carry this process's WebSocket session id: the process that runs

@@ -13,6 +13,7 @@ from premiere_ecoute.cli.common import container, fail, settings
 from premiere_ecoute.core import migrations
 from premiere_ecoute.demo import seed_if_empty
 from premiere_ecoute.telemetry.logging import configure_logging
+from premiere_ecoute.web.app import served
 
 
 def serve(
@@ -38,7 +39,7 @@ def serve(
     seed = demo if demo is not None else s.environment == "development"
     app = web_app(c, on_started=seed_if_empty if seed else None)
     uvicorn.run(
-        app,
+        served(app),
         host=host,
         port=port,
         log_config=None,

@@ -97,13 +97,22 @@ def create_app(
         kernel.settings.twitch_webhook_secret, kernel.clock, deps.inbox_writer, kernel.metrics
     )
     # Added last, so outermost: the webhook skips the middleware and routing of pages.
-    app.add_middleware(Shortcuts, paths={twitch.PATH: webhook})
+    app.state.hot_paths = {twitch.PATH: webhook}
+    app.add_middleware(Shortcuts, paths=app.state.hot_paths)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)
     for path, mounted in deps.mounts.items():
         app.mount(path, mounted)
     return app
+
+
+def served(app: FastAPI) -> ASGIApp:
+    """What the server runs: the hot paths answered before FastAPI's own entry (its
+    per-request telemetry and error middleware) is reached, then the app. In-process
+    tests call ``app`` itself, where the same paths are served by the outermost
+    middleware."""
+    return Shortcuts(app, app.state.hot_paths)
 
 
 class Shortcuts:
