@@ -348,10 +348,14 @@ def build(
 def start_loops(c: Container, *, ingest: bool = True) -> None:
     """What long-running processes run beside their main job: the chat queue, and the vote
     ingest (safe in several processes at once) where it is wanted."""
-    k = c.kernel
     if ingest:
-        k.spawn(run_ingest(k, c.ingestor, c.subscriptions), "ingest")
-    k.spawn(c.chat_queue.run(k.stopping), "chat.queue")
+        start_ingest(c)
+    c.kernel.spawn(c.chat_queue.run(c.kernel.stopping), "chat.queue")
+
+
+def start_ingest(c: Container) -> None:
+    """The loop that turns stored webhooks into votes."""
+    c.kernel.spawn(run_ingest(c.kernel, c.ingestor, c.subscriptions), "ingest")
 
 
 async def start_web_background(c: Container, *, with_worker: bool | None = None) -> None:

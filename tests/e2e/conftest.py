@@ -44,11 +44,11 @@ class Server:
             cwd=self.data,
         )
 
-    def start(self, timeout: float = 90) -> Server:
+    def start(self, timeout: float = 90, *args: str) -> Server:
         t0 = time.monotonic()
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [str(EXE), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [str(EXE), "serve", "--host", "127.0.0.1", "--port", str(self.port), *args],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

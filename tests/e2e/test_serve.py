@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from typing import Any
@@ -32,6 +33,33 @@ def test_serve_on_an_empty_data_dir_is_healthy_ready_and_shows_the_home_page(
     # The demo seed gave the overlay of the demo streamer something to follow.
     overlay = httpx.get(server.base + "/overlay/demostreamer?mode=score")
     assert overlay.status_code == 200
+
+
+def test_serve_with_two_processes_on_the_embedded_database(server_factory: Any) -> None:
+    server = server_factory().start(90, "--workers", "2")
+    assert server.proc is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready = httpx.get(server.base + "/ready")
+        if ready.status_code == 200:
+            break
+        time.sleep(0.5)
+    assert ready.status_code == 200, ready.text
+    group = subprocess.run(
+        ["ps", "-ww", "-o", "pid=,args=", "-g", str(server.proc.pid)],
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    # uvicorn's children are Python processes started by multiprocessing's spawn.
+    children = [line for line in group if "multiprocessing.spawn" in line]
+    assert len(children) == 2, group
+    # Every process answers pages on the same database (the demo seed ran once).
+    for _ in range(6):
+        overlay = httpx.get(server.base + "/overlay/demostreamer?mode=score")
+        assert overlay.status_code == 200
+    took = server.stop()
+    assert took < 15
+    assert server.proc.returncode is not None
 
 
 def test_shutdown_closes_open_sse_streams_promptly(server_factory: Any) -> None:

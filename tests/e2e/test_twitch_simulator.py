@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from premiere_ecoute.apis.twitch.simulator import CrowdConfig, run_crowd
-from premiere_ecoute.bootstrap import build, web_app
+from premiere_ecoute.bootstrap import build, start_ingest, web_app
 from premiere_ecoute.core.inbox import InboxRow
 from premiere_ecoute.demo import create_token, create_user
 from tests.conftest import make_settings
@@ -31,6 +31,8 @@ async def running_app(clean_db: str, **overrides: Any) -> AsyncIterator[tuple[An
     c = build(make_settings(database_url=clean_db, base_url=base, **overrides), pool_size=5)
     app = web_app(c, run_background=True)
     async with serving(app, port, lifespan="on"):
+        # A web process outside development leaves the ingest to workers: this one is both.
+        start_ingest(c)
         yield c, base
 
 

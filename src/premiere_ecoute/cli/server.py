@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 
 import typer
 import uvicorn
+from starlette.types import ASGIApp
 
-from premiere_ecoute.bootstrap import build, resolve_database_url, run_worker_process, web_app
+from premiere_ecoute.bootstrap import (
+    Container,
+    build,
+    resolve_database_url,
+    run_worker_process,
+    web_app,
+)
 from premiere_ecoute.cli.common import container, fail, settings
 from premiere_ecoute.core import migrations
 from premiere_ecoute.demo import seed_if_empty
@@ -21,6 +29,9 @@ def serve(
     port: int = typer.Option(None, help="Port (default PORT or 8000)"),
     demo: bool = typer.Option(
         None, help="Seed demo data on an empty database (default: on in development)"
+    ),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="Web processes sharing the port (live updates cross the broker)"
     ),
 ) -> None:
     """Run the web app. In development it also runs the worker and the built-in fakes."""
@@ -37,16 +48,45 @@ def serve(
         fail(f"cannot prepare the database: {exc}")
         raise
     seed = demo if demo is not None else s.environment == "development"
-    app = web_app(c, on_started=seed_if_empty if seed else None)
+    options = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": 3,
+        "lifespan": "on",
+    }
+    if workers == 1:
+        app = web_app(c, on_started=seed_if_empty if seed else None)
+        uvicorn.run(served(app), **options)  # type: ignore[arg-type]
+        return
+    # Several processes: this one seeds once and keeps the embedded database (if any)
+    # running; each child builds its own container on the same database.
+    if seed:
+        asyncio.run(_seed_once(c))
+    os.environ["DATABASE_URL"] = c.database_url
+    os.environ["BASE_URL"] = s.base_url
     uvicorn.run(
-        served(app),
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=3,
-        lifespan="on",
+        f"{__name__}:child_app",
+        factory=True,
+        workers=workers,
+        **options,  # type: ignore[arg-type]
     )
+
+
+async def _seed_once(c: Container) -> None:
+    try:
+        await c.start()
+        await seed_if_empty(c)
+    finally:
+        await c.stop()
+
+
+def child_app() -> ASGIApp:
+    """One web process of ``serve --workers N`` (uvicorn imports and calls this)."""
+    s = settings()
+    configure_logging(s.log_level, s.log_json)
+    return served(web_app(build(s)))
 
 
 def worker() -> None:

@@ -20,6 +20,7 @@ from tests.e2e.faults.support import (
     Web,
     own_cluster,
     stack_on,
+    start_all,
     web_user,
 )
 
@@ -47,8 +48,9 @@ def make_stack(server_url: str) -> Iterator[Callable[..., Stack]]:
 
 @dataclass
 class Served:
-    """One web process (no worker), a streamer ``streamera`` with an API token and a running
-    session: for tests that only need an instance to talk to."""
+    """One web process and a worker (outside development only workers ingest votes), a
+    streamer ``streamera`` with an API token and a running session: for tests that only need
+    an instance to talk to."""
 
     stack: Stack
     web: Web
@@ -59,7 +61,8 @@ class Served:
 @pytest.fixture(scope="module")
 def served(server_url: str) -> Iterator[Served]:
     with stack_on(server_url) as stack:
-        web = stack.web("web").start()
+        web = stack.web("web")
+        start_all(web, stack.worker(base_url=web.base))
         api = Api(web.base, web_user(web.base, "streamera"))
         yield Served(stack, web, api, api.running_session())
 

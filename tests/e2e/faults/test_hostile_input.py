@@ -279,7 +279,7 @@ def test_unsigned_webhook_deliveries_are_refused_with_a_4xx(
 def test_after_the_hostile_input_the_instance_still_counts_votes(served: Any) -> None:
     """Runs after the fuzzing above: the ingest loop survived whatever was stored."""
     ready = httpx.get(served.web.base + "/ready", timeout=10)
-    assert ready.status_code in (200, 503)  # no worker here: only the database matters
+    assert ready.status_code == 200, ready.text
     assert ready.json()["checks"]["database"] == "ok"
     chat = Chat(served.api.me()["twitch_user_id"], "streamera", viewer_base=700_000_000)
     ledger = Ledger()
