@@ -112,8 +112,13 @@ def _error(code: str, message: str) -> bytes:
 
 
 def _headers(scope: Scope) -> dict[str, str]:
-    # Header names arrive lower-cased; values are Latin-1 on the wire.
-    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    """The headers this endpoint reads (Twitch's and the body's length); the others are
+    not decoded. Names arrive lower-cased; values are Latin-1 on the wire."""
+    return {
+        k.decode("latin-1"): v.decode("latin-1")
+        for k, v in scope["headers"]
+        if k.startswith(b"twitch-eventsub-") or k == b"content-length"
+    }
 
 
 async def _bounded_body(headers: Mapping[str, str], receive: Receive) -> bytes | None:

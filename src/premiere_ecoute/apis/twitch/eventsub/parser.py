@@ -76,13 +76,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# One decoder for every delivery (``json.loads`` with an option builds one per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def decode_json(body: bytes | str) -> Any:
     """The JSON of a delivery (webhook body or WebSocket frame), storable as JSONB:
     NaN/Infinity and lone surrogates are refused (MalformedMessage), NUL characters (which
     PostgreSQL cannot store) dropped."""
     try:
         data = body.encode() if isinstance(body, str) else body
-        payload = json.loads(data, parse_constant=_reject_constant)
+        payload = _DECODER.decode(body if isinstance(body, str) else body.decode("utf-8"))
     except (ValueError, UnicodeError, RecursionError):
         raise m.MalformedMessage("body is not JSON") from None
     if b"\\u" in data:  # escapes are rare in Twitch's bodies: check only when present
