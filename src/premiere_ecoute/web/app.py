@@ -98,7 +98,8 @@ def create_app(
     )
     # Added last, so outermost: the webhook skips the middleware and routing of pages.
     app.state.hot_paths = {twitch.PATH: webhook}
-    app.add_middleware(Shortcuts, paths=app.state.hot_paths)
+    app.state.streams = streams.AudienceStreams(hub, kernel.db)
+    app.add_middleware(Shortcuts, paths=app.state.hot_paths, streams=app.state.streams)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)
@@ -112,22 +113,29 @@ def served(app: FastAPI) -> ASGIApp:
     per-request telemetry and error middleware) is reached, then the app. In-process
     tests call ``app`` itself, where the same paths are served by the outermost
     middleware."""
-    return Shortcuts(app, app.state.hot_paths)
+    return Shortcuts(app, app.state.hot_paths, app.state.streams)
 
 
 class Shortcuts:
     """Serves a few hot paths (plain ASGI apps) before the framework's middleware and routing
     see the request."""
 
-    def __init__(self, app: ASGIApp, paths: dict[str, ASGIApp]) -> None:
+    def __init__(
+        self, app: ASGIApp, paths: dict[str, ASGIApp], streams: streams.AudienceStreams
+    ) -> None:
         self.app = app
         self.paths = paths
+        self.streams = streams
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            handler = self.paths.get(scope["path"])
+            path = scope["path"]
+            handler = self.paths.get(path)
             if handler is not None:
                 await handler(scope, receive, send)
+                return
+            if path.endswith("/stream") and self.streams.match(path) is not None:
+                await self.streams(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

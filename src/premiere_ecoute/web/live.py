@@ -25,13 +25,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 import structlog
-from sse_starlette.sse import EventSourceResponse
+from sse_starlette.sse import AppStatus, EventSourceResponse
+from starlette.types import Receive, Send
 
 from premiere_ecoute.core.broker import Broker, Subscription
 from premiere_ecoute.core.kernel import Kernel
@@ -45,6 +47,14 @@ Loader = Callable[[str], Awaitable[dict[str, Any]]]
 Frame = bytes | None  # None ends the stream
 RECONNECT_MS = 500
 CLIENT_QUEUE = 16
+PING_S = 15.0
+PING = b": ping\r\n\r\n"
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-store"),
+    (b"x-accel-buffering", b"no"),
+]
+RETRY_AFTER = [(b"retry-after", b"5")]
 
 
 def live_views(kernel: Kernel) -> Loader:
@@ -240,9 +250,7 @@ class LiveHub:
 
     # Streams -------------------------------------------------------------------------------
 
-    async def events(self, topic: str, kind: str) -> AsyncIterator[bytes]:
-        """The SSE frames of one client: the snapshot, then updates until it leaves, the
-        stream reaches ``max_stream_s`` or the server stops (``bye``)."""
+    def _join(self, topic: str, kind: str) -> tuple[_Topic, asyncio.Queue[Frame]]:
         self._ensure_running()
         state = self._topics.get(topic)
         if state is None:
@@ -251,8 +259,24 @@ class LiveHub:
         q: asyncio.Queue[Frame] = asyncio.Queue(maxsize=CLIENT_QUEUE)
         state.clients.add(q)
         self.presence.change(topic, kind, +1)
-        gauge = self._metrics.sse_clients.labels(kind)
-        gauge.inc()
+        self._metrics.sse_clients.labels(kind).inc()
+        return state, q
+
+    def _leave(self, topic: str, kind: str, state: _Topic, q: asyncio.Queue[Frame]) -> None:
+        # No await here: a client that goes away cancels its task, and a cancelled await
+        # would skip the rest.
+        self._metrics.sse_clients.labels(kind).dec()
+        state.clients.discard(q)
+        self.presence.change(topic, kind, -1)
+        if not state.clients and self._topics.get(topic) is state:
+            del self._topics[topic]
+            if state.flusher is not None:
+                state.flusher.cancel()
+
+    async def events(self, topic: str, kind: str) -> AsyncIterator[bytes]:
+        """The SSE frames of one client: the snapshot, then updates until it leaves, the
+        stream reaches ``max_stream_s`` or the server stops (``bye``)."""
+        state, q = self._join(topic, kind)
         try:
             # Registered before the snapshot is read: no update can fall in between.
             yield await self._ensure_view(topic, state)
@@ -262,15 +286,46 @@ class LiveHub:
                     break
                 yield item
         finally:
-            # No await in the clean-up: a client that goes away cancels this generator, and
-            # a cancelled await would skip the rest.
-            gauge.dec()
-            state.clients.discard(q)
-            self.presence.change(topic, kind, -1)
-            if not state.clients and self._topics.get(topic) is state:
-                del self._topics[topic]
-                if state.flusher is not None:
-                    state.flusher.cancel()
+            self._leave(topic, kind, state, q)
+
+    async def serve(self, topic: str, kind: str, receive: Receive, send: Send) -> None:
+        """One audience stream as a plain ASGI response: the frames go straight to the
+        server's connection, through no middleware (with thousands of viewers, each wrapper
+        around ``send`` costs once per viewer and update). Same frames as ``events``, a
+        comment line as keep-alive every ``PING_S``; 503 when the first view cannot be
+        read."""
+        state, q = self._join(topic, kind)
+        task = asyncio.current_task()
+        assert task is not None
+        watcher: asyncio.Task[None] | None = None
+        try:
+            try:
+                snapshot = await self._ensure_view(topic, state)
+            except Exception:
+                log.warning("live.snapshot.failed", topic=topic, exc_info=True)
+                await _plain(send, 503, b"live view unavailable, retry later", RETRY_AFTER)
+                return
+            await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+            await send({"type": "http.response.body", "body": snapshot, "more_body": True})
+            watcher = asyncio.create_task(_cancel_on_disconnect(receive, task))
+            while True:
+                try:
+                    async with asyncio.timeout(PING_S):
+                        item = await q.get()
+                except TimeoutError:
+                    item = PING
+                if item is None:
+                    break
+                await send({"type": "http.response.body", "body": item, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except asyncio.CancelledError:
+            if watcher is None or not watcher.done():
+                raise
+            task.uncancel()  # the client left: the stream simply ends
+        finally:
+            if watcher is not None and not watcher.done():
+                watcher.cancel()
+            self._leave(topic, kind, state, q)
 
     def _end_all(self, last: bytes | None) -> int:
         ended = 0
@@ -285,8 +340,13 @@ class LiveHub:
         return ended
 
     async def _farewell(self) -> None:
-        """The server is stopping: every stream ends with ``bye`` and a retry hint."""
-        await self.shutdown_event.wait()
+        """The server is stopping: every stream ends with ``bye`` and a retry hint. The
+        audience's plain streams do not go through sse-starlette, so the hub also watches
+        the server's exit flag itself."""
+        while not (self.shutdown_event.is_set() or _server_exiting()):
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.25):
+                    await self.shutdown_event.wait()
         ended = self._end_all(BYE)
         log.info("live.streams.ended", streams=ended, reason="shutdown")
 
@@ -317,3 +377,36 @@ class LiveHub:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+
+def _server_exiting() -> bool:
+    """True once uvicorn was told to stop (its signal handler is a bound method of the
+    server; sse-starlette's own flag covers the other servers)."""
+    if AppStatus.should_exit:
+        return True
+    handler = signal.getsignal(signal.SIGTERM)
+    server = getattr(handler, "__self__", None)
+    return bool(getattr(server, "should_exit", False))
+
+
+async def _cancel_on_disconnect(receive: Receive, task: asyncio.Task[Any]) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    task.cancel()
+
+
+async def _plain(
+    send: Send, status: int, text: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(text)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": text})
