@@ -183,6 +183,7 @@ def build_timeline(
     scale: Scale | None = None
     delay = 0
     started: dt.datetime | None = None
+    first_track = 0
     stopped: dt.datetime | None = None
     changes: list[tuple[dt.datetime, int, int]] = []  # at, index, track_id
     points: list[tuple[float, int, str, Any]] = []  # moment, order, kind, data
@@ -202,8 +203,7 @@ def build_timeline(
             if "stream_delay_s" in p["changes"]:
                 delay = int(p["changes"]["stream_delay_s"])
         elif ev.type == "SessionStarted":
-            started = _at(p["at"])
-            changes.append((started, 0, int(p["track_id"])))
+            started, first_track = _at(p["at"]), int(p["track_id"])
         elif ev.type == "TrackChanged":
             changes.append((_at(p["at"]), int(p["index"]), int(p["track_id"])))
         elif ev.type == "SessionStopped":
@@ -241,6 +241,8 @@ def build_timeline(
     )
     if started is None:
         return timeline
+    if not changes or changes[0][0] > started:  # the start's own TrackChanged is missing
+        changes.insert(0, (started, 0, first_track))
     end = stopped or max(now, started)
     zero = started.timestamp()
     timeline.duration_s = max(0.0, end.timestamp() - zero)

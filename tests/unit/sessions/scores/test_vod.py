@@ -74,6 +74,7 @@ def session_events(scale: list[str] | None = None) -> list[LoggedEvent]:
             playback="manual",
         ),
         ev("SessionStarted", 0, at=at(0).isoformat(), track_id=11),
+        ev("TrackChanged", 0, at=at(0).isoformat(), track_id=11, index=0, source="start"),
         vote(10, 11, "A", "8"),
         vote(12, 11, "B", "6"),
         vote(15, 11, "C", "3"),
@@ -153,9 +154,9 @@ def test_chapters_on_a_categorical_scale_name_the_winning_option() -> None:
         for e in session_events(["smash", "pass"])
         if e.type not in ("VoteAccepted", "PollBallotsUpdated")
     ]
-    events.insert(2, vote(10, 11, "A", "smash"))
-    events.insert(3, vote(11, 11, "B", "smash"))
-    events.insert(4, vote(12, 12, "B", "pass"))  # moment 12 is still track 1's span
+    events.insert(3, vote(10, 11, "A", "smash"))
+    events.insert(4, vote(11, 11, "B", "smash"))
+    events.insert(5, vote(12, 12, "B", "pass"))  # moment 12 is still track 1's span
     tl = build_timeline(events, REFS, now=at(9999))
     assert chapters(tl) == [
         "00:00 1. Intro Song — smash",
@@ -167,7 +168,7 @@ def test_chapters_on_a_categorical_scale_name_the_winning_option() -> None:
 
 
 def test_an_active_session_ends_now_and_one_not_started_is_empty() -> None:
-    events = [e for e in session_events() if e.type != "SessionStopped"][:3]
+    events = [e for e in session_events() if e.type != "SessionStopped"][:4]
     tl = build_timeline(events, REFS, now=at(95))
     assert tl.duration_s == 95 and tl.ended_at is None
     assert [b.votes for b in tl.minutes] == [1, 0]
@@ -264,3 +265,9 @@ def test_small_formats() -> None:
     assert format_score(7.249, scale_0_10) == "7.2/10"
     assert format_score(None, scale_0_10) is None
     assert format_score("tie", scale_0_10) == "tie"
+
+
+def test_a_log_without_the_start_track_change_still_has_the_first_track() -> None:
+    events = [e for e in session_events() if e.payload.get("source") != "start"]
+    tl = build_timeline(events, REFS, now=at(9999))
+    assert [(s.track_id, s.start_s) for s in tl.tracks] == [(11, 0), (12, 150), (13, 330)]
