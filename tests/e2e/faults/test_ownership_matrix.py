@@ -111,6 +111,11 @@ REPORT_READS = (
     "/sessions/{session_id:int}/report.csv",
     "/sessions/{session_id:int}/report/series.json",
     "/sessions/{session_id:int}/recap.png",
+    "/api/v1/sessions/{session_id}/timeline",
+    "/api/v1/sessions/{session_id}/chapters",
+    "/sessions/{session_id:int}/timeline",
+    "/sessions/{session_id:int}/timeline.json",
+    "/sessions/{session_id:int}/chapters.txt",
 )
 CONTROL_READS = (
     "/sessions/{session_id:int}",

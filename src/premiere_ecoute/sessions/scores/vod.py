@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from premiere_ecoute.core.errors import ValidationFailed
+from premiere_ecoute.core.errors import N_, ValidationFailed, refuse
 from premiere_ecoute.sessions.scores.facts import RatingFacts
 from premiere_ecoute.sessions.scores.report import TrackRef
 from premiere_ecoute.sessions.scores.scale import Scale
@@ -454,11 +454,13 @@ def parse_offset(text: str | None) -> int:
         hours, minutes, secs = (int(g) if g else 0 for g in match.groups())
         seconds = hours * 3600 + minutes * 60 + secs
     if seconds is None:
-        raise ValidationFailed(
-            f"{text!r} is not a time in the video: write it as 1:02:03, 62:03 or in seconds."
+        raise refuse(
+            ValidationFailed,
+            N_("“%(text)s” is not a time in the video: write it as 1:02:03, 62:03 or in seconds."),
+            text=(text or "").strip()[:20],
         )
     if seconds > MAX_OFFSET_S:
-        raise ValidationFailed("A time in the video must be under 48 hours.")
+        raise refuse(ValidationFailed, N_("A time in the video must be under 48 hours."))
     return seconds
 
 
@@ -494,7 +496,7 @@ def parse_vod_url(text: str) -> Vod:
     ``youtu.be/ID``, ``youtube.com/live/ID``); anything else is refused."""
     raw = text.strip()
     if len(raw) > VOD_URL_MAX:
-        raise ValidationFailed("This link is too long to be a video link.")
+        raise refuse(ValidationFailed, N_("This link is too long to be a video link."))
     candidate = raw if "://" in raw else "https://" + raw
     try:
         parts = urlsplit(candidate)
@@ -515,8 +517,9 @@ def parse_vod_url(text: str) -> Vod:
             video = parts.path.strip("/")
             if _YOUTUBE_ID.match(video):
                 return Vod("youtube", video)
-    raise ValidationFailed(
-        "Give the link of a Twitch video (twitch.tv/videos/…) or of a YouTube video."
+    raise refuse(
+        ValidationFailed,
+        N_("Give the link of a Twitch video (twitch.tv/videos/…) or of a YouTube video."),
     )
 
 
@@ -573,6 +576,7 @@ def timeline_json(
                 "name": span.name,
                 "start_s": _round(span.start_s),
                 "end_s": _round(span.end_s),
+                "start_clock": clock(span.start_s),
                 "votes": span.votes,
                 "viewer_score": span.viewer_score,
                 "score_label": format_score(span.viewer_score, timeline.scale),
@@ -589,6 +593,7 @@ def timeline_json(
             if burst is None
             else {
                 "start_s": _round(burst.start_s),
+                "at_clock": clock(burst.start_s),
                 "votes": burst.votes,
                 "window_s": BURST_WINDOW_S,
                 "track": track_of(burst.track_id),
@@ -599,6 +604,7 @@ def timeline_json(
             else {
                 "from_s": swing.from_s,
                 "at_s": swing.at_s,
+                "at_clock": clock(swing.at_s),
                 "before": swing.before,
                 "after": swing.after,
                 "delta": swing.delta,
@@ -610,6 +616,8 @@ def timeline_json(
             else {
                 "from_s": _round(silence.from_s),
                 "to_s": _round(silence.to_s),
+                "from_clock": clock(silence.from_s),
+                "to_clock": clock(silence.to_s),
                 "seconds": _round(silence.seconds),
                 "vod_link": link(silence.from_s),
             },
