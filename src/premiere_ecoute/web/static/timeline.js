@@ -5,7 +5,7 @@
  *    minutes: [{start_s, votes, score}], ...}
  * Bars: votes per minute; line: the running score (numeric scales); one band per track.
  * A track button [data-jump="i"] shows that track's part of the chart (and #track-i on load);
- * [data-timeline-reset] shows the whole session again; a click on a band opens the VOD at
+ * (and on a later #track-i link) [data-timeline-reset] shows the whole session again; a click on a band opens the VOD at
  * that track when one is saved. The canvas says its shown range in data-range="min-max".
  */
 (function () {
@@ -23,6 +23,13 @@
     return h ? (h < 10 ? "0" : "") + h + ":" + mm : mm;
   }
 
+  function withAlpha(color, alpha) {
+    var hex = /^#([0-9a-f]{6})$/i.exec(color);
+    if (!hex) return color;
+    var n = parseInt(hex[1], 16);
+    return "rgba(" + (n >> 16) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + alpha + ")";
+  }
+
   function trackAt(tracks, x) {
     for (var i = tracks.length - 1; i >= 0; i--) {
       if (tracks[i].start_s <= x) return i;
@@ -36,7 +43,6 @@
       beforeDatasetsDraw: function (chart) {
         var area = chart.chartArea, x = chart.scales.x, ctx = chart.ctx;
         var accent = cssVar("--accent", "#9b6bff");
-        var text = cssVar("--muted", "#9aa3b2");
         ctx.save();
         ctx.beginPath();
         ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
@@ -46,10 +52,19 @@
           ctx.globalAlpha = i === state.selected ? 0.28 : (i % 2 ? 0.07 : 0.14);
           ctx.fillStyle = accent;
           ctx.fillRect(left, area.top, Math.max(1, right - left), area.bottom - area.top);
-          ctx.globalAlpha = 1;
-          ctx.fillStyle = text;
-          ctx.font = "12px system-ui, sans-serif";
-          if (right - left > 18) ctx.fillText(String(track.track_number), left + 4, area.top + 14);
+        });
+        ctx.restore();
+      },
+      afterDatasetsDraw: function (chart) {
+        var area = chart.chartArea, x = chart.scales.x, ctx = chart.ctx;
+        ctx.save();
+        ctx.fillStyle = cssVar("--text", "#1a1d24");
+        ctx.font = "bold 12px system-ui, sans-serif";
+        state.tracks.forEach(function (track) {
+          var left = x.getPixelForValue(track.start_s), right = x.getPixelForValue(track.end_s);
+          if (left >= area.left - 1 && right - left > 18 && left < area.right) {
+            ctx.fillText(String(track.track_number), left + 4, area.top + 14);
+          }
         });
         ctx.restore();
       },
@@ -97,7 +112,7 @@
         type: "bar",
         label: canvas.getAttribute("data-votes-label") || "",
         data: minutes.map(function (b) { return { x: b.start_s + 30, y: b.votes }; }),
-        backgroundColor: cssVar("--accent", "#9b6bff"),
+        backgroundColor: withAlpha(cssVar("--muted", "#9aa3b2"), 0.55),
         yAxisID: "y",
         barPercentage: 1,
         categoryPercentage: 1,
@@ -118,6 +133,7 @@
             .map(function (b) { return { x: Math.min(b.start_s + 60, state.duration), y: b.score }; }),
           borderColor: cssVar("--accent-strong", "#b794ff"),
           backgroundColor: cssVar("--accent-strong", "#b794ff"),
+          borderWidth: 3,
           pointRadius: minutes.length > 60 ? 0 : 2,
           tension: 0.25,
           yAxisID: "y2",
@@ -162,6 +178,10 @@
       });
       canvas.setAttribute("data-range", "0-" + Math.round(Math.max(state.duration, 1)));
       canvas.setAttribute("data-ready", "true");
+      fromHash();
+    }
+
+    function fromHash() {
       var wanted = /^#track-(\d+)$/.exec(window.location.hash);
       if (wanted) jump(Number(wanted[1]));
     }
@@ -174,6 +194,7 @@
       });
     });
     if (reset) reset.addEventListener("click", whole);
+    window.addEventListener("hashchange", function () { if (state.chart) fromHash(); });
 
     fetch(canvas.getAttribute("data-url"), { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
