@@ -232,3 +232,16 @@ async def test_an_active_session_timeline_page_is_its_streamers(
     async with browser(container, app, api.streamer.user.id) as owner:
         r = await owner.get(f"/sessions/{sid}/timeline.json")
         assert r.status_code == 200 and isinstance(r.json()["minutes"], list)
+
+
+async def test_the_new_pages_speak_french_and_italian(
+    api: Api, container: Any, fake_clock: Any
+) -> None:
+    sid = await _played(api, fake_clock)
+    app = page_app(container)
+    async with browser(container, app) as visitor:
+        fr = await visitor.get(f"/sessions/{sid}/timeline?locale=fr")
+        assert "Chronologie des votes" in fr.text and "Votes et note cumulée" in fr.text
+        it = await visitor.get(f"/sessions/{sid}/report?locale=it&offset=presto")
+        assert "Momenti salienti" in it.text and "Capitoli" in it.text
+        assert "«presto» non è un momento del video" in it.text
