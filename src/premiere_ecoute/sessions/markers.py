@@ -41,7 +41,7 @@ class StreamMarkerWriter:
     def __init__(self, kernel: Kernel, markers: StreamMarkers) -> None:
         self._k = kernel
         self._markers = markers
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}  # lock, tasks using it
         self._pending: set[asyncio.Task[Any]] = set()
 
     def subscribe(self) -> None:
@@ -63,13 +63,17 @@ class StreamMarkerWriter:
     async def mark(self, session_id: int, track_id: int) -> str | None:
         """Mark the stream for ``track_id`` if it is still the session's current track;
         returns the outcome (``ok`` or the refusal), None when there was nothing to mark."""
-        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        lock, users = self._locks.get(session_id, (asyncio.Lock(), 0))
+        self._locks[session_id] = (lock, users + 1)
         try:
-            async with lock:
+            async with lock:  # one session's markers go out in the order of its tracks
                 return await self._mark(session_id, track_id)
         finally:
-            if not lock.locked() and self._locks.get(session_id) is lock:
+            lock, users = self._locks[session_id]
+            if users <= 1:
                 del self._locks[session_id]
+            else:
+                self._locks[session_id] = (lock, users - 1)
 
     async def _mark(self, session_id: int, track_id: int) -> str | None:
         async with self._k.db.session() as s:
