@@ -31,6 +31,7 @@ from premiere_ecoute.apis.twitch.adapters import (
     ChatSender,
     TwitchChat,
     TwitchEventSub,
+    TwitchMarkers,
     TwitchPolls,
     TwitchStore,
 )
@@ -56,6 +57,7 @@ from premiere_ecoute.jobs.worker import WORKER_NAME, run_worker
 from premiere_ecoute.sessions.handlers import register_session_handlers
 from premiere_ecoute.sessions.ingest import INBOX_TOPIC, Ingestor, run_ingest
 from premiere_ecoute.sessions.live import SessionAnnouncer
+from premiere_ecoute.sessions.markers import StreamMarkerWriter
 from premiere_ecoute.sessions.monitor import MonitorSupervisor
 from premiere_ecoute.sessions.ports import SessionPorts
 from premiere_ecoute.sessions.subscriptions import SubscriptionKeeper
@@ -87,6 +89,7 @@ class Container:
     api_http: httpx.AsyncClient
     http: httpx.AsyncClient
     fakes: Fakes | None
+    markers: StreamMarkerWriter
     eventsub_ws: EventSubWebSocketClient | None = None
     started: bool = False
 
@@ -293,6 +296,7 @@ def build(
             polls=TwitchPolls(twitch, credentials.twitch),
             chat=TwitchChat(chat_queue),
             clock=clock,
+            markers=TwitchMarkers(twitch, credentials.twitch),
         )
     register_account_handlers(
         bus,
@@ -302,6 +306,8 @@ def build(
     )
     register_session_handlers(bus, ports)
     dispatcher.subscribe_batch(SessionAnnouncer(db, broker, metrics))
+    markers = StreamMarkerWriter(kernel, ports.markers)
+    markers.subscribe()
 
     # Each shared commit of webhooks wakes the ingest loops (they also look every second).
     wake_ingest = functools.partial(broker.publish, INBOX_TOPIC, {})
@@ -321,6 +327,7 @@ def build(
         subscriptions=subscriptions,
         monitors=MonitorSupervisor(kernel, ports.playback),
         jobs=build_job_app(db.url),
+        markers=markers,
         api_http=api_http,
         http=http,
         fakes=fakes,

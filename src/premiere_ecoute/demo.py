@@ -21,7 +21,7 @@ from premiere_ecoute.core.messages import Command
 from premiere_ecoute.discography.models import Device, PlaybackState
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions.handlers import lifecycle, playing
-from premiere_ecoute.sessions.ports import SessionPorts, Subscription
+from premiere_ecoute.sessions.ports import MarkerRefused, SessionPorts, Subscription
 from premiere_ecoute.sessions.repository import get_session
 from premiere_ecoute.sessions.voting import IncomingVote, apply_votes
 
@@ -96,6 +96,9 @@ class _Offline:
     def announce(self, broadcaster_id: str, text: str) -> None:
         return None
 
+    async def create_marker(self, broadcaster_id: str, description: str) -> None:
+        raise MarkerRefused("offline", "the demo is not streaming")
+
 
 Handler = Callable[..., Awaitable[Any]]
 
@@ -122,6 +125,7 @@ async def seed(c: Container, *, viewers: int = 40, seed_value: int = 7) -> dict[
         polls=offline,
         chat=offline,
         clock=c.clock,
+        markers=offline,
     )
     albums = await c.ports.catalog.search_albums("a", 10)
     album = max(albums, key=lambda a: a.total_tracks)

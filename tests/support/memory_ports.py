@@ -18,7 +18,7 @@ from premiere_ecoute.discography.models import (
     PlaylistInfo,
     TrackInfo,
 )
-from premiere_ecoute.sessions.ports import Subscription
+from premiere_ecoute.sessions.ports import MarkerRefused, Subscription
 
 
 def sample_album(spotify_id: str = "4aawyAB9vmqN3uQ7FjRGTy", tracks: int = 4) -> AlbumInfo:
@@ -204,6 +204,21 @@ class MemoryChat:
         self.sent.append((broadcaster_id, text))
 
 
+class MemoryMarkers(Recorder):
+    """Stream markers: ``refuse`` makes the next ones fail with that reason."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marked: list[tuple[str, str]] = []
+        self.refuse: str | None = None
+
+    async def create_marker(self, broadcaster_id: str, description: str) -> None:
+        self.hit("create_marker", broadcaster_id, description)
+        if self.refuse is not None:
+            raise MarkerRefused(self.refuse, f"refused: {self.refuse}")  # type: ignore[arg-type]
+        self.marked.append((broadcaster_id, description))
+
+
 @dataclass
 class MemoryPorts:
     catalog: MemoryCatalog = field(default_factory=MemoryCatalog)
@@ -212,3 +227,4 @@ class MemoryPorts:
     polls: MemoryPolls = field(default_factory=MemoryPolls)
     chat: MemoryChat = field(default_factory=MemoryChat)
     clock: Clock = field(default_factory=SystemClock)
+    markers: MemoryMarkers = field(default_factory=MemoryMarkers)

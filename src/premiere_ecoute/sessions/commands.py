@@ -7,6 +7,7 @@ from typing import Literal
 
 from premiere_ecoute.core.errors import N_, ValidationFailed, refuse
 from premiere_ecoute.core.messages import Command
+from premiere_ecoute.sessions.scores.vod import parse_offset, parse_vod_url
 
 VOTE_MODES = ("chat", "poll", "both")
 PLAYBACKS = ("spotify", "manual")
@@ -140,3 +141,17 @@ class ControlPlayer(SessionCommand):
             not self.device_id or not self.device_id.strip() or len(self.device_id) > 200
         ):
             raise refuse(ValidationFailed, N_("Choose a device from the list."))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SetVod(SessionCommand):
+    """Save where the session was recorded: a Twitch or YouTube video link (empty clears it)
+    and where the session starts in it (``1:02:03``, ``62:03`` or seconds; empty means 0)."""
+
+    url: str = ""
+    offset: str = ""
+
+    def validate(self) -> None:
+        if self.url.strip():
+            parse_vod_url(self.url)
+        parse_offset(self.offset)

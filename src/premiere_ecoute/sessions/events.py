@@ -128,3 +128,11 @@ class PlayerControlled(SessionEvent):
 
     action: str
     device_id: str | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VodSet(SessionEvent):
+    """The streamer saved (or cleared, ``url`` None) the video the session was recorded in."""
+
+    url: str | None
+    offset_s: int

@@ -59,6 +59,12 @@ class ListeningSession(Timestamped, Base):
     notice: Mapped[str | None] = mapped_column(String(500))
     # The player monitor's last reading of Spotify (state, position, progress, checked_at).
     player: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The recording of the stream (Twitch or YouTube) and where the session starts in it.
+    vod_url: Mapped[str | None] = mapped_column(String(500))
+    vod_offset_s: Mapped[int] = mapped_column(Integer, server_default="0")
+    # How the last Twitch stream marker went ("ok", "offline", "scope", "rate_limited",
+    # "error"): a refusal is told once, not at every track.
+    marker_status: Mapped[str | None] = mapped_column(String(20))
     started_at: Mapped[dt.datetime | None]
     stopped_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

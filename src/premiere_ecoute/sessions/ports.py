@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from premiere_ecoute.core.clock import Clock
+from premiere_ecoute.core.errors import ExternalServiceError
 from premiere_ecoute.discography.models import Device, PlaybackState
 from premiere_ecoute.discography.ports import Catalog
 
@@ -79,6 +80,24 @@ class Chat(Protocol):
         ...
 
 
+MarkerRefusal = Literal["offline", "scope", "rate_limited", "error"]
+
+
+class MarkerRefused(ExternalServiceError):
+    """Twitch did not mark the stream: the channel is not live (or keeps no VODs), the
+    streamer did not grant ``channel:manage:broadcast``, the rate limit, or any other error."""
+
+    def __init__(self, reason: MarkerRefusal, message: str) -> None:
+        super().__init__(message, service="twitch")
+        self.reason: MarkerRefusal = reason
+
+
+class StreamMarkers(Protocol):
+    async def create_marker(self, broadcaster_id: str, description: str) -> None:
+        """Mark the broadcaster's live stream now. Raises MarkerRefused."""
+        ...
+
+
 @dataclass
 class SessionPorts:
     """Everything a session command may call outside the database."""
@@ -89,6 +108,7 @@ class SessionPorts:
     polls: Polls
     chat: Chat
     clock: Clock
+    markers: StreamMarkers
 
 
 CHAT_TYPES = ("channel.chat.message",)

@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from premiere_ecoute.web import streams
-from premiere_ecoute.web.api import v1
+from premiere_ecoute.web.api import v1, v1_vod
 from premiere_ecoute.web.auth import page_user
 from premiere_ecoute.web.deps import WebDeps
 from premiere_ecoute.web.errors import install_error_handlers
@@ -40,6 +40,7 @@ WEB_DIR = Path(__file__).resolve().parent
 ROUTERS = (
     system.router,
     v1.router,
+    v1_vod.router,
     streams.router,
     spotify_auth.router,
     twitch_auth.router,

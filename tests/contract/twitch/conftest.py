@@ -8,7 +8,7 @@ still passes.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 import pytest
@@ -28,6 +28,9 @@ class Backend:
     broadcaster_id: str
     user_token: str
     responses: list[httpx.Response]
+    fake: FakeTwitch | None = None  # the fake itself, to steer it (None for Prism)
+    # Headers added to every request to Prism, e.g. {"Prefer": "code=404"} for a refusal.
+    prefer: dict[str, str] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="session")
@@ -50,17 +53,26 @@ def _client(http: httpx.AsyncClient, api_url: str, auth_url: str) -> TwitchClien
 @pytest.fixture
 async def prism_backend(prism_url: str) -> AsyncIterator[Backend]:
     responses: list[httpx.Response] = []
+    prefer: dict[str, str] = {}
 
     async def keep(response: httpx.Response) -> None:
         responses.append(response)
 
+    async def add_prefer(request: httpx.Request) -> None:
+        request.headers.update(prefer)
+
     async with httpx.AsyncClient(
         mounts={"http://id.contract.test": app_token_endpoint("bearer")},
-        event_hooks={"response": [keep]},
+        event_hooks={"request": [add_prefer], "response": [keep]},
         timeout=10,
     ) as http:
         yield Backend(
-            "prism", _client(http, prism_url, AUTH), "141981764", "contract-user", responses
+            "prism",
+            _client(http, prism_url, AUTH),
+            "141981764",
+            "contract-user",
+            responses,
+            prefer=prefer,
         )
 
 
@@ -80,7 +92,7 @@ async def fake_backend() -> AsyncIterator[Backend]:
     ) as http:
         client = _client(http, "http://fake/helix", "http://fake/oauth2")
         broadcaster = fake.user("streamer")
-        yield Backend("fake", client, broadcaster.id, "fake-twitch-streamer", responses)
+        yield Backend("fake", client, broadcaster.id, "fake-twitch-streamer", responses, fake=fake)
     await fake.aclose()
     await nowhere.aclose()
 

@@ -10,10 +10,14 @@ import structlog
 from premiere_ecoute.accounts.models import UserToken
 from premiere_ecoute.accounts.repository import CredentialRepository
 from premiere_ecoute.apis.twitch.chat_queue import ChatQueue
-from premiere_ecoute.apis.twitch.client import LIVE_SUBSCRIPTION_STATUSES, TwitchClient
+from premiere_ecoute.apis.twitch.client import (
+    LIVE_SUBSCRIPTION_STATUSES,
+    HelixRefused,
+    TwitchClient,
+)
 from premiere_ecoute.apis.twitch.models import TokenSet
-from premiere_ecoute.core.errors import ExternalServiceError
-from premiere_ecoute.sessions.ports import Subscription
+from premiere_ecoute.core.errors import ExternalServiceError, ServiceUnavailable
+from premiere_ecoute.sessions.ports import MarkerRefused, Subscription
 
 log = structlog.get_logger(__name__)
 
@@ -158,6 +162,27 @@ class TwitchPolls:
             poll = await self._client.get_poll(broadcaster_id, poll_id, token)
             if poll is not None and poll.is_active:
                 raise
+
+
+class TwitchMarkers:
+    """``StreamMarkers`` port: a marker is made with the broadcaster's own token."""
+
+    def __init__(self, client: TwitchClient, token_loader: TokenLoader) -> None:
+        self._client = client
+        self._token_loader = token_loader
+
+    async def create_marker(self, broadcaster_id: str, description: str) -> None:
+        try:
+            token = await self._token_loader(broadcaster_id)
+            await self._client.create_stream_marker(broadcaster_id, description, token)
+        except HelixRefused as exc:
+            if exc.status == 404:
+                raise MarkerRefused("offline", exc.message) from exc
+            raise MarkerRefused("scope", exc.message) from exc
+        except ExternalServiceError as exc:
+            if exc.retry_after_s is not None and not isinstance(exc, ServiceUnavailable):
+                raise MarkerRefused("rate_limited", exc.message) from exc
+            raise MarkerRefused("error", exc.message) from exc
 
 
 class TwitchChat:

@@ -16,10 +16,12 @@ import httpx
 from premiere_ecoute.accounts.models import UserToken
 from premiere_ecoute.apis.twitch import parser
 from premiere_ecoute.apis.twitch.models import (
+    MARKER_DESCRIPTION_MAX,
     EventSubSubscription,
     FollowedChannel,
     Poll,
     SentChatMessage,
+    StreamMarker,
     TwitchUser,
 )
 from premiere_ecoute.apis.twitch.oauth import DEFAULT_AUTH_URL, TwitchOAuth
@@ -34,6 +36,14 @@ CHAT_MESSAGE_MAX = 500
 USERS_PER_REQUEST = 100
 # A revoked or failed subscription is no use to reuse after a 409.
 LIVE_SUBSCRIPTION_STATUSES = ("enabled", "webhook_callback_verification_pending")
+
+
+class HelixRefused(ExternalServiceError):
+    """Twitch answered a refusal the caller tells apart by its ``status``."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message, service="twitch")
+        self.status = status
 
 
 class TwitchClient:
@@ -93,6 +103,31 @@ class TwitchClient:
                 service="twitch",
             )
         return sent
+
+    # -- stream markers ------------------------------------------------------------------------
+
+    async def create_stream_marker(
+        self, user_id: str, description: str, user_token: Credential
+    ) -> StreamMarker:
+        """Mark the live stream of ``user_id`` now. Needs the broadcaster's token with
+        ``channel:manage:broadcast``. Raises ``HelixRefused`` with the status on 401/403
+        (scope or rights) and 404 (not live, or no VODs), ExternalServiceError otherwise."""
+        body = {"user_id": user_id, "description": description[:MARKER_DESCRIPTION_MAX]}
+        refusal = "Twitch refused the stream marker"
+        response = await self._transport.request(
+            "POST",
+            "/streams/markers",
+            credential=user_token,
+            json=body,
+            refusal=refusal,
+            accept=(401, 403, 404),
+        )
+        if response.status_code in (401, 403, 404):
+            message = parser.error_message(
+                parser.json_body(response), f"HTTP {response.status_code}"
+            )
+            raise HelixRefused(f"{refusal}: {message}", status=response.status_code)
+        return parser.parse_stream_marker(response.json())
 
     # -- polls --------------------------------------------------------------------------------
 

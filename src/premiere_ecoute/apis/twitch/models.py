@@ -19,7 +19,12 @@ TWITCH_SCOPES: tuple[str, ...] = (
     "channel:manage:polls",
     "moderator:manage:announcements",
     "user:read:follows",
+    "channel:manage:broadcast",
 )
+# Stream markers at each track (``POST /streams/markers``) need this one; streamers who logged
+# in before it was asked grant it again from the account page.
+MARKER_SCOPE = "channel:manage:broadcast"
+MARKER_DESCRIPTION_MAX = 140
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +117,10 @@ class Page(Generic[T]):
 
     items: tuple[T, ...]
     cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMarker:
+    id: str
+    description: str
+    position_seconds: int

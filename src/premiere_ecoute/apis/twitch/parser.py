@@ -19,6 +19,7 @@ from premiere_ecoute.apis.twitch.models import (
     Poll,
     PollChoice,
     SentChatMessage,
+    StreamMarker,
     TokenSet,
     TwitchUser,
 )
@@ -114,6 +115,20 @@ def parse_poll(item: JSON) -> Poll:
 
 def parse_first_poll(payload: JSON) -> Poll:
     return parse_poll(_first(payload, "poll response"))
+
+
+def parse_stream_marker(payload: JSON) -> StreamMarker:
+    """The marker just created (Twitch's example spells its id as a number)."""
+    item = _first(payload, "stream marker response")
+    marker_id = item.get("id")
+    if marker_id is None or isinstance(marker_id, bool) or str(marker_id) == "":
+        raise _malformed("stream marker")
+    position = item.get("position_seconds")
+    return StreamMarker(
+        id=str(marker_id),
+        description=str(item.get("description") or ""),
+        position_seconds=position if isinstance(position, int) else 0,
+    )
 
 
 def parse_polls(payload: JSON) -> list[Poll]:

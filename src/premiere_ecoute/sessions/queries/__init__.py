@@ -37,6 +37,11 @@ from premiere_ecoute.sessions.queries.views import (
     sessions_of,
     track_duration_ms,
 )
+from premiere_ecoute.sessions.queries.vod import (
+    SessionAfter,
+    check_timeline_readable,
+    session_after,
+)
 
 __all__ = [
     "IDLE_VIEW",
@@ -44,11 +49,13 @@ __all__ = [
     "Expiring",
     "Followed",
     "Progress",
+    "SessionAfter",
     "active_session_needing",
     "active_session_of",
     "active_spotify_sessions",
     "active_twitch_sessions",
     "check_readable",
+    "check_timeline_readable",
     "credentials_to_refresh",
     "dashboard",
     "export_of",
@@ -67,6 +74,7 @@ __all__ = [
     "report_of",
     "retrospective",
     "running_average",
+    "session_after",
     "session_detail",
     "session_view",
     "sessions_of",

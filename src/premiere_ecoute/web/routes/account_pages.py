@@ -24,6 +24,7 @@ from premiere_ecoute.accounts.commands import (
     UnfollowStreamer,
 )
 from premiere_ecoute.accounts.models import User
+from premiere_ecoute.apis.twitch.models import MARKER_SCOPE
 from premiere_ecoute.core.errors import N_, DomainError, ValidationFailed, refuse
 from premiere_ecoute.sessions.queries import export_of, followed_streamers
 from premiere_ecoute.web.auth import page_user
@@ -70,6 +71,7 @@ async def account_view(
         title=_("Account"),
         twitch=links.get("twitch"),
         spotify=links.get("spotify"),
+        markers_granted=MARKER_SCOPE in str((links.get("twitch") or {}).get("scopes", "")).split(),
         tokens=tokens,
         new_token=new_token,
     )

@@ -27,6 +27,7 @@ from premiere_ecoute.web.forms import (
     status_page,
 )
 from premiere_ecoute.web.routes.session_recap import RecapLabels, draw_recap
+from premiere_ecoute.web.routes.session_vod import report_extras
 
 router = APIRouter(include_in_schema=False)
 Per = Annotated[str, Query(pattern="^(vote|minute)$")]
@@ -70,6 +71,7 @@ async def report_page(request: Request, session_id: int) -> Response:
         report=report,
         ranking=ranking(report)[:3],
         can_manage=may_manage(access.user, access.owner.id),
+        **await report_extras(request, session_id),
     )
 
 

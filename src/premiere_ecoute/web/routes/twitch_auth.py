@@ -20,6 +20,7 @@ from premiere_ecoute.web.forms import checked_form
 router = APIRouter(include_in_schema=False)
 log = structlog.get_logger(__name__)
 STATE_KEY = "twitch_oauth_state"
+NEXT_KEY = "twitch_oauth_next"
 CALLBACK_PATH = "/auth/twitch/callback"
 
 
@@ -33,16 +34,23 @@ def redirect_uri(c: WebDeps) -> str:
 
 
 @router.get("/auth/twitch/login")
-async def twitch_login(request: Request) -> RedirectResponse:
+async def twitch_login(request: Request, grant: bool = False) -> RedirectResponse:
+    """``grant``: a streamer who logged in before a scope was asked (stream markers) grants
+    every scope again; Twitch shows its consent page, and the account page follows."""
     c = deps(request)
     state = new_state()
     request.session[STATE_KEY] = state
+    if grant:
+        request.session[NEXT_KEY] = "/account"
+    else:
+        request.session.pop(NEXT_KEY, None)
     url = authorize_url(
         c.settings.twitch_client_id or "fake-twitch-client",
         redirect_uri(c),
         state,
         TWITCH_SCOPES,
         auth_url=browser_auth_urls(c.settings)[0],
+        force_verify=grant,
     )
     return RedirectResponse(url, status_code=302)
 
@@ -58,6 +66,7 @@ async def twitch_callback(
     c = deps(request)
     # Single use: whatever happens next, this state cannot be replayed.
     expected = request.session.pop(STATE_KEY, None)
+    after = "/account" if request.session.pop(NEXT_KEY, None) == "/account" else "/"
     if not isinstance(expected, str) or not state or not _same(expected, state):
         log.info("accounts.twitch_login.state_mismatch", had_state=bool(expected))
         raise LoginRefused(
@@ -99,7 +108,7 @@ async def twitch_callback(
     request.session.clear()
     request.session["user_id"] = user_id
     log.info("accounts.twitch_login.succeeded", user_id=user_id)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(after, status_code=303)
 
 
 @router.post("/auth/logout")

@@ -13,10 +13,11 @@ from sqlalchemy import select
 from premiere_ecoute.accounts.models import OAuthCredential, User
 from premiere_ecoute.apis.twitch.fake.identity import fake_user_id
 
-SCOPES = (
+OLD_SCOPES = (
     "user:read:chat user:write:chat user:bot channel:bot channel:read:polls "
     "channel:manage:polls moderator:manage:announcements user:read:follows"
 )
+SCOPES = OLD_SCOPES + " channel:manage:broadcast"
 
 
 @pytest.fixture
@@ -135,3 +136,34 @@ async def test_logout_forgets_the_user(fake_client: httpx.AsyncClient) -> None:
     home = await fake_client.get("/", headers={"Accept": "text/html"})
 
     assert out.status_code == 303 and "Log out" not in home.text
+
+
+async def test_a_streamer_who_logged_in_before_markers_grants_them_from_the_account_page(
+    fake_container: Any, fake_client: httpx.AsyncClient
+) -> None:
+    # A login from before stream markers: the scopes asked then.
+    start = await fake_client.get("/auth/twitch/login")
+    target = urlsplit(start.headers["location"])
+    query = {k: v[0] for k, v in parse_qs(target.query).items()} | {"scope": OLD_SCOPES}
+    picked = await fake_client.post(target.path, params=query, data={"login": "streamer"})
+    back = urlsplit(picked.headers["location"])
+    assert (await fake_client.get(f"{back.path}?{back.query}")).status_code == 303
+    page = await fake_client.get("/account", headers={"Accept": "text/html"})
+    assert "Not allowed" in page.text and "/auth/twitch/login?grant=1" in page.text
+    # The markers of this streamer are refused by Twitch for want of the scope.
+    assert "channel:manage:broadcast" not in fake_container.fakes.twitch.scopes_of("streamer")
+
+    grant = await fake_client.get("/auth/twitch/login?grant=1")
+    target = urlsplit(grant.headers["location"])
+    asked = parse_qs(target.query)
+    assert asked["scope"] == [SCOPES] and asked["force_verify"] == ["true"]
+    picked = await fake_client.post(f"{target.path}?{target.query}", data={"login": "streamer"})
+    back = urlsplit(picked.headers["location"])
+    done = await fake_client.get(f"{back.path}?{back.query}")
+    assert done.status_code == 303 and done.headers["location"] == "/account"
+    page = await fake_client.get("/account", headers={"Accept": "text/html"})
+    assert "Grant stream markers" not in page.text and "Allowed" in page.text
+    assert "channel:manage:broadcast" in fake_container.fakes.twitch.scopes_of("streamer")
+    # A plain login afterwards goes home again.
+    again = await _authorize(fake_client, "streamer")
+    assert again.headers["location"] == "/"

@@ -12,7 +12,8 @@ from premiere_ecoute.apis.twitch.oauth import TokenRefused, authorize_url, new_s
 
 SPEC_SCOPES = (
     "user:read:chat user:write:chat user:bot channel:bot channel:read:polls "
-    "channel:manage:polls moderator:manage:announcements user:read:follows"
+    "channel:manage:polls moderator:manage:announcements user:read:follows "
+    "channel:manage:broadcast"  # stream markers (issue 13)
 )
 
 

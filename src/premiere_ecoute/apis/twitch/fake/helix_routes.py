@@ -25,6 +25,7 @@ from premiere_ecoute.apis.twitch.fake.state import (
     FakeUser,
     Principal,
 )
+from premiere_ecoute.apis.twitch.models import MARKER_DESCRIPTION_MAX, MARKER_SCOPE
 
 
 class HelixError(Exception):
@@ -252,6 +253,39 @@ def helix_router(state: FakeTwitch) -> APIRouter:
             if p.broadcaster.id == broadcaster.id and (not wanted or p.id in wanted)
         ]
         return {"data": [poll_json(p) for p in polls[:20]], "pagination": {}}
+
+    @router.post("/streams/markers")
+    async def create_stream_marker(request: Request, principal: Principal = authenticated) -> Any:
+        # Twitch's order: the token (user, scope), the body, the rights, then the stream.
+        if principal.user is None:
+            raise HelixError(401, "The Authorization header must contain a user access token")
+        if MARKER_SCOPE not in state.scopes_of(principal.user.login):
+            raise HelixError(401, f"Missing scope: {MARKER_SCOPE}")
+        body = await json_body(request)
+        user_id, description = body.get("user_id"), body.get("description", "")
+        if not isinstance(user_id, str) or not user_id:
+            raise HelixError(400, "The user_id field is required")
+        if not isinstance(description, str) or len(description) > MARKER_DESCRIPTION_MAX:
+            raise HelixError(400, "The length of the string in the description field is too long")
+        if principal.user.id != user_id:
+            raise HelixError(
+                403,
+                "The user in the access token is not authorized to create video markers "
+                "for the user in the user_id field",
+            )
+        if user_id in state.offline:
+            raise HelixError(404, "The user in the user_id field is not streaming live")
+        marker = state.add_marker(user_id, description)
+        return {
+            "data": [
+                {
+                    "id": marker.id,
+                    "created_at": format_twitch_timestamp(marker.created_at),
+                    "description": marker.description,
+                    "position_seconds": marker.position_seconds,
+                }
+            ]
+        }
 
     @router.get("/channels/followed")
     async def followed(request: Request, principal: Principal = authenticated) -> Any:

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from premiere_ecoute.apis.twitch.fake import identity
 from premiere_ecoute.apis.twitch.fake.pages import page
 from premiere_ecoute.apis.twitch.fake.state import FakeTwitch
-from premiere_ecoute.apis.twitch.models import TWITCH_SCOPES
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -107,7 +106,7 @@ def oauth_router(state: FakeTwitch) -> APIRouter:
             return _error(401, "invalid access token")
         info: dict[str, object] = {
             "client_id": state.client_id or "fake-client",
-            "scopes": [] if principal.kind == "app" else list(TWITCH_SCOPES),
+            "scopes": [] if principal.user is None else list(state.scopes_of(principal.user.login)),
             "expires_in": 3600,
         }
         if principal.user is not None:

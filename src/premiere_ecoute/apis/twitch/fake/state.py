@@ -124,6 +124,15 @@ class ChatLine:
 
 
 @dataclass(frozen=True, slots=True)
+class FakeMarker:
+    id: str
+    broadcaster_id: str
+    description: str
+    created_at: dt.datetime
+    position_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryRecord:
     subscription_id: str
     message_type: str
@@ -173,6 +182,13 @@ class FakeTwitch:
         self.ws_sessions: dict[str, WsSession] = {}
         self.follows: dict[str, list[tuple[str, dt.datetime]]] = {}
         self.deliveries: list[DeliveryRecord] = []
+        # Every channel streams (live, with VODs) unless a test takes it offline.
+        self.offline: set[str] = set()
+        self.live_since: dict[str, dt.datetime] = {}
+        self.markers: list[FakeMarker] = []
+        # Scopes each login granted at its last authorisation; a login never authorised
+        # here (created by the command line) holds every scope the product asks.
+        self.granted: dict[str, tuple[str, ...]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.list_page_size = 100
 
@@ -225,7 +241,42 @@ class FakeTwitch:
         entry = self.codes.pop(code, None)
         if entry is None or entry[1] != redirect_uri:
             return None
+        self.granted[entry[0]] = entry[2]
         return entry[0], entry[2]
+
+    def scopes_of(self, login: str) -> tuple[str, ...]:
+        return self.granted.get(login, TWITCH_SCOPES)
+
+    def grant(self, login: str, scopes: Sequence[str]) -> None:
+        """Test hook: ``login``'s tokens carry exactly ``scopes`` from now on."""
+        self.granted[self.user(login).login] = tuple(scopes)
+
+    def go_offline(self, login: str) -> None:
+        """Test hook: the channel stops streaming (Twitch then refuses markers)."""
+        user = self.user(login)
+        self.offline.add(user.id)
+        self.live_since.pop(user.id, None)
+
+    def go_live(self, login: str) -> None:
+        self.offline.discard(self.user(login).id)
+
+    def add_marker(self, broadcaster_id: str, description: str) -> FakeMarker:
+        now = self.now()
+        since = self.live_since.setdefault(broadcaster_id, now)
+        marker = FakeMarker(
+            id=self.new_id(),
+            broadcaster_id=broadcaster_id,
+            description=description,
+            created_at=now,
+            position_seconds=int((now - since).total_seconds()),
+        )
+        self.markers.append(marker)
+        return marker
+
+    def markers_of(self, login: str) -> list[str]:
+        """Test hook: the descriptions of the channel's markers, oldest first."""
+        user = self.user(login)
+        return [m.description for m in self.markers if m.broadcaster_id == user.id]
 
     def user_tokens(self, login: str, scopes: Sequence[str] = TWITCH_SCOPES) -> dict[str, Any]:
         generation = self.refresh_generation.get(login, 0)
@@ -239,7 +290,7 @@ class FakeTwitch:
 
     def refreshed_tokens(self, login: str) -> dict[str, Any]:
         self.refresh_generation[login] = self.refresh_generation.get(login, 0) + 1
-        return self.user_tokens(login)
+        return self.user_tokens(login, self.scopes_of(login))
 
     def app_token(self) -> dict[str, Any]:
         token = identity.APP_TOKEN_PREFIX + secrets.token_hex(12)
