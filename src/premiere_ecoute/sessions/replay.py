@@ -1,4 +1,8 @@
-"""Rebuild reports from the event log alone and compare them with the stored ones."""
+"""Rebuild reports from the event log alone and compare them with the stored ones.
+
+Both sides carry their honest figures, computed with the same instance prior (the prior is
+the instance's, not the session's: the event log of one session cannot say it), so a
+difference in any figure means a difference in the counters it was computed from."""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from premiere_ecoute.core.event_store import EventStore
 from premiere_ecoute.sessions.models import ListeningSession
-from premiere_ecoute.sessions.queries import sessions_to_replay
+from premiere_ecoute.sessions.queries import prior_for, sessions_to_replay
 from premiere_ecoute.sessions.repository import track_refs
 from premiere_ecoute.sessions.scores import Scale
 from premiere_ecoute.sessions.scores.facts import RatingFacts
+from premiere_ecoute.sessions.scores.honest import attach_figures
 from premiere_ecoute.sessions.voting import load_report
 
 
@@ -38,7 +43,8 @@ async def replay_session(
             facts.polls[(int(p["track_id"]), p["poll_id"])] = dict(p["counts"])
         elif ev.type == "ViewerRatingsErased":
             facts.erase(set(p["viewer_ids"]))
-    return facts.report(scale).to_report(row.id, row.status, await track_refs(s, row))
+    report = facts.report(scale).to_report(row.id, row.status, await track_refs(s, row))
+    return attach_figures(report, await prior_for(s, scale))
 
 
 def differences(stored: Any, rebuilt: Any, path: str = "") -> list[str]:
@@ -62,6 +68,10 @@ async def replay_all(
 ) -> dict[int, list[str]]:
     result: dict[int, list[str]] = {}
     for row in await sessions_to_replay(s, session_id):
-        stored = load_report(row).to_report(row.id, row.status, await track_refs(s, row))
+        state = load_report(row)
+        stored = attach_figures(
+            state.to_report(row.id, row.status, await track_refs(s, row)),
+            await prior_for(s, state.scale),
+        )
         result[row.id] = differences(stored, await replay_session(s, store, row))
     return result

@@ -8,6 +8,7 @@ from premiere_ecoute.sessions.queries.history import (
     sessions_to_replay,
 )
 from premiere_ecoute.sessions.queries.people import export_of, followed_streamers, live_followed
+from premiere_ecoute.sessions.queries.scores import prior_for, rating_totals, with_figures
 from premiere_ecoute.sessions.queries.upkeep import (
     ActiveTwitchSession,
     Expiring,
@@ -62,7 +63,9 @@ __all__ = [
     "neighbours",
     "owner_of",
     "player_progress",
+    "prior_for",
     "progress",
+    "rating_totals",
     "report",
     "report_of",
     "retrospective",
@@ -72,4 +75,5 @@ __all__ = [
     "sessions_of",
     "sessions_to_replay",
     "track_duration_ms",
+    "with_figures",
 ]

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from premiere_ecoute.core.errors import NotFound, ValidationFailed
 from premiere_ecoute.discography.models import Album, Playlist, Track
 from premiere_ecoute.sessions.models import ListeningSession, Vote
+from premiere_ecoute.sessions.queries.scores import with_figures
 from premiere_ecoute.sessions.repository import get_session, scale_of, track_refs
 from premiere_ecoute.sessions.scores import TrackRef
 from premiere_ecoute.sessions.voting import load_report
@@ -94,8 +95,9 @@ async def session_detail(s: AsyncSession, session_id: int) -> dict[str, Any]:
 
 
 async def report(s: AsyncSession, session_id: int) -> dict[str, Any]:
+    """The SPEC §5 report with its honest figures (``figures``, per track and overall)."""
     row = await get_session(s, session_id)
-    return report_of(row, await track_refs(s, row))
+    return await with_figures(s, report_of(row, await track_refs(s, row)))
 
 
 def report_of(row: ListeningSession, refs: list[TrackRef]) -> dict[str, Any]:

@@ -323,3 +323,23 @@ def pearson(pairs: Sequence[tuple[float, float]]) -> float | None:
         return None
     r = sxy / math.sqrt(sxx * syy)
     return max(-1.0, min(1.0, r))
+
+
+def attach_figures(report: Mapping[str, Any], prior: Prior) -> dict[str, Any]:
+    """The report with its honest figures beside the SPEC §5 numbers: each track gains
+    ``figures`` (its own), and the report gains ``figures`` (prior, album, ranking, most
+    divisive track, streamer versus chat). The SPEC §5 keys are left as they are."""
+    figures = honest_figures(report, prior)
+    per_track = figures.pop("tracks")
+    return {
+        **report,
+        "tracks": [{**t, "figures": per_track[str(t["track_id"])]} for t in report["tracks"]],
+        "figures": figures,
+    }
+
+
+def session_totals(scale: Scale, counts: Sequence[int]) -> tuple[str | None, float, int]:
+    """(family, Σ normalised rating, ratings) of a session's pooled distribution: what the
+    instance prior adds up for each session."""
+    total, n = normalised_total(scale, counts)
+    return scale_family(scale), total, n

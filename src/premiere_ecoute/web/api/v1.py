@@ -16,6 +16,7 @@ from premiere_ecoute.web.api.v1_schema import (
     READ,
     PlayBody,
     PrepareBody,
+    ReportOut,
     SettingsBody,
     StartBody,
     VoteBody,
@@ -223,7 +224,7 @@ async def vote(request: Request, user: Caller, session_id: int, body: VoteBody) 
     }
 
 
-@router.get("/sessions/{session_id}/report", responses=READ)
+@router.get("/sessions/{session_id}/report", responses={200: {"model": ReportOut}, **READ})
 async def report(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
     async with deps(request).db.session() as s:
         await queries.check_readable(s, session_id, user.id, user.is_admin)
