@@ -53,6 +53,8 @@ from premiere_ecoute.core.resilience.breaker import BreakerRegistry
 from premiere_ecoute.core.resilience.metrics import ApiCallMetrics
 from premiere_ecoute.jobs.deps import JobDeps
 from premiere_ecoute.jobs.worker import WORKER_NAME, run_worker
+from premiere_ecoute.sessions.chat_commands import ChatCommands
+from premiere_ecoute.sessions.events import ChatCommandAsked
 from premiere_ecoute.sessions.handlers import register_session_handlers
 from premiere_ecoute.sessions.ingest import INBOX_TOPIC, Ingestor, run_ingest
 from premiere_ecoute.sessions.live import SessionAnnouncer
@@ -63,6 +65,7 @@ from premiere_ecoute.sessions.user_activity import SessionsOfUser
 from premiere_ecoute.telemetry.metrics import Metrics
 from premiere_ecoute.web.app import create_app
 from premiere_ecoute.web.deps import WebDeps
+from premiere_ecoute.web.i18n import Catalogs
 
 log = structlog.get_logger(__name__)
 FAKE_SPOTIFY = "http://spotify.fake"
@@ -83,6 +86,7 @@ class Container:
     ingestor: Ingestor
     subscriptions: SubscriptionKeeper
     monitors: MonitorSupervisor
+    chat_commands: ChatCommands
     jobs: App
     api_http: httpx.AsyncClient
     http: httpx.AsyncClient
@@ -302,6 +306,8 @@ def build(
     )
     register_session_handlers(bus, ports)
     dispatcher.subscribe_batch(SessionAnnouncer(db, broker, metrics))
+    chat_commands = ChatCommands(db, ports.chat, Catalogs(), clock)
+    dispatcher.subscribe(ChatCommandAsked, chat_commands)
 
     # Each shared commit of webhooks wakes the ingest loops (they also look every second).
     wake_ingest = functools.partial(broker.publish, INBOX_TOPIC, {})
@@ -320,6 +326,7 @@ def build(
         ingestor=Ingestor(kernel.inbox, bot_login=s.bot_login),
         subscriptions=subscriptions,
         monitors=MonitorSupervisor(kernel, ports.playback),
+        chat_commands=chat_commands,
         jobs=build_job_app(db.url),
         api_http=api_http,
         http=http,
@@ -351,6 +358,7 @@ def start_loops(c: Container) -> None:
     k = c.kernel
     k.spawn(run_ingest(k, c.ingestor, c.subscriptions), "ingest")
     k.spawn(c.chat_queue.run(k.stopping), "chat.queue")
+    k.spawn(c.chat_commands.run(k.stopping), "chat.commands")
 
 
 async def start_web_background(c: Container, *, with_worker: bool | None = None) -> None:

@@ -9,7 +9,7 @@ session subscribes to.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -76,6 +76,12 @@ class Polls(Protocol):
 class Chat(Protocol):
     def announce(self, broadcaster_id: str, text: str) -> None:
         """Queue a chat message; never raises, never blocks."""
+        ...
+
+
+class Translator(Protocol):
+    def gettext(self, locale: str) -> Callable[[str], str]:
+        """``gettext`` of ``locale`` (English for an unknown one), for what the bot says."""
         ...
 
 

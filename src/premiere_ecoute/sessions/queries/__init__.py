@@ -8,7 +8,12 @@ from premiere_ecoute.sessions.queries.history import (
     sessions_to_replay,
 )
 from premiere_ecoute.sessions.queries.people import export_of, followed_streamers, live_followed
-from premiere_ecoute.sessions.queries.scores import prior_for, rating_totals, with_figures
+from premiere_ecoute.sessions.queries.scores import (
+    prior_for,
+    rating_of,
+    rating_totals,
+    with_figures,
+)
 from premiere_ecoute.sessions.queries.upkeep import (
     ActiveTwitchSession,
     Expiring,
@@ -65,6 +70,7 @@ __all__ = [
     "player_progress",
     "prior_for",
     "progress",
+    "rating_of",
     "rating_totals",
     "report",
     "report_of",

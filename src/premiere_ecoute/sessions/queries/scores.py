@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from premiere_ecoute.sessions.models import ListeningSession, ScorePrior
+from premiere_ecoute.sessions.models import ListeningSession, ScorePrior, Vote
 from premiere_ecoute.sessions.scores.honest import (
     Prior,
     attach_figures,
@@ -58,3 +58,13 @@ async def rating_totals(s: AsyncSession) -> dict[str, tuple[float, int]]:
         sums.setdefault(family, []).append(total)
         counts[family] = counts.get(family, 0) + n
     return {family: (math.fsum(parts), counts[family]) for family, parts in sums.items()}
+
+
+async def rating_of(s: AsyncSession, session_id: int, track_id: int, viewer_id: str) -> str | None:
+    """A viewer's (or the streamer's) latest rating of a track of the session, or None."""
+    value: str | None = await s.scalar(
+        select(Vote.value).where(
+            Vote.session_id == session_id, Vote.track_id == track_id, Vote.viewer_id == viewer_id
+        )
+    )
+    return value

@@ -14,6 +14,7 @@ from premiere_ecoute.web.api.v1_schema import (
     COMMAND,
     MAX_PAGE,
     READ,
+    ChatCommandsBody,
     PlayBody,
     PrepareBody,
     ReportOut,
@@ -127,6 +128,26 @@ async def change_settings(
             poll_duration_s=body.poll_duration_s,
             auto_advance=body.auto_advance,
             playback=body.playback,
+        ),
+        actor=user.login,
+    )
+    return await _view(request, session_id)
+
+
+@router.put("/sessions/{session_id}/chat-commands", responses=COMMAND)
+async def set_chat_commands(
+    request: Request, user: Caller, session_id: int, body: ChatCommandsBody
+) -> dict[str, Any]:
+    """Switch ``!score``, ``!myvote`` and ``!top`` on or off, and choose the bot's language;
+    while the session is preparing or active."""
+    enabled = tuple(
+        (name, value)
+        for name in cmd.CHAT_COMMAND_NAMES
+        if (value := getattr(body, name)) is not None
+    )
+    await deps(request).bus.execute(
+        cmd.SetChatCommands(
+            session_id=session_id, actor_id=user.id, language=body.language, enabled=enabled
         ),
         actor=user.login,
     )

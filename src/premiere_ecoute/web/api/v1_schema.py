@@ -77,6 +77,16 @@ class SettingsBody(BaseModel):
     playback: Playback | None = None
 
 
+class ChatCommandsBody(BaseModel):
+    """Which chat commands the bot answers in the session, and in which language (fields
+    left out keep their value)."""
+
+    language: Annotated[str, _doc(enum=["en", "fr", "it"])] | None = None
+    score: bool | None = None
+    myvote: bool | None = None
+    top: bool | None = None
+
+
 class VoteBody(BaseModel):
     # Strict: ``true`` is not the rating "1".
     value: Annotated[StrictStr, _doc(pattern="\\S", maxLength=50)] | StrictInt
