@@ -63,15 +63,46 @@ def differences(stored: Any, rebuilt: Any, path: str = "") -> list[str]:
     return out
 
 
-async def replay_all(
+async def replay_reports(
     s: AsyncSession, store: EventStore, session_id: int | None = None
-) -> dict[int, list[str]]:
-    result: dict[int, list[str]] = {}
+) -> dict[int, tuple[list[str], dict[str, Any]]]:
+    """Per session: the differences between the stored report and the one rebuilt from the
+    event log, and the rebuilt report (with its honest figures)."""
+    result: dict[int, tuple[list[str], dict[str, Any]]] = {}
     for row in await sessions_to_replay(s, session_id):
         state = load_report(row)
         stored = attach_figures(
             state.to_report(row.id, row.status, await track_refs(s, row)),
             await prior_for(s, state.scale),
         )
-        result[row.id] = differences(stored, await replay_session(s, store, row))
+        rebuilt = await replay_session(s, store, row)
+        result[row.id] = (differences(stored, rebuilt), rebuilt)
     return result
+
+
+async def replay_all(
+    s: AsyncSession, store: EventStore, session_id: int | None = None
+) -> dict[int, list[str]]:
+    return {sid: diffs for sid, (diffs, _) in (await replay_reports(s, store, session_id)).items()}
+
+
+def figures_summary(report: dict[str, Any]) -> list[str]:
+    """The honest figures of a report in a few lines (``events replay --figures``)."""
+    fig = report["figures"]
+    names = {t["track_id"]: t["name"] for t in report["tracks"]}
+    by_id = {t["track_id"]: t["figures"] for t in report["tracks"]}
+    prior = fig["prior"]
+    ranked = " · ".join(f"{names[tid]} {by_id[tid]['bayesian']:.2f}" for tid in fig["ranking"])
+    lines = [
+        f"ranked by Bayesian average (C = {prior['weight']:g}, m = "
+        f"{prior['mean_on_scale']:.2f}): {ranked or 'no rated track'}"
+    ]
+    divisive = fig["most_divisive"]
+    svc = fig["streamer_vs_chat"]
+    agreement = "–" if svc["agreement"] is None else f"{svc['agreement']:.2f}"
+    lines.append(
+        "most divisive: "
+        + (f"{divisive['name']} ({divisive['divisiveness']:.2f})" if divisive else "none")
+        + f" · streamer vs chat agreement: {agreement} over {svc['tracks_compared']} track(s)"
+    )
+    return lines

@@ -14,7 +14,7 @@ import pytest
 from premiere_ecoute.bootstrap import web_app
 from premiere_ecoute.demo import create_token
 from premiere_ecoute.jobs.scores import refresh_priors
-from premiere_ecoute.sessions.replay import replay_all, replay_session
+from premiere_ecoute.sessions.replay import figures_summary, replay_all, replay_session
 from premiere_ecoute.sessions.repository import get_session
 from tests.support.sessions import (
     Cast,
@@ -134,6 +134,12 @@ async def test_replay_reproduces_the_honest_figures_exactly(
     assert differences == {sid: [], rival: []}
     assert rebuilt["figures"] == live["figures"]  # equal, not merely close
     assert [t["figures"] for t in rebuilt["tracks"]] == [t["figures"] for t in live["tracks"]]
+    # what ``events replay --figures`` prints
+    assert figures_summary(rebuilt) == [
+        "ranked by Bayesian average (C = 10, m = 6.80): "
+        "Glass Harbour 9.12 · Morning Static 7.54 · Paper Lanterns 6.29",
+        "most divisive: Paper Lanterns (1.00) · streamer vs chat agreement: 0.69 over 2 track(s)",
+    ]
 
 
 async def test_smash_pass_session_figures(container: Any, cast: Cast, fake_clock: Any) -> None:
