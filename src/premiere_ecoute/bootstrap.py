@@ -54,6 +54,8 @@ from premiere_ecoute.core.resilience.breaker import BreakerRegistry
 from premiere_ecoute.core.resilience.metrics import ApiCallMetrics
 from premiere_ecoute.jobs.deps import JobDeps
 from premiere_ecoute.jobs.worker import WORKER_NAME, run_worker
+from premiere_ecoute.sessions.chat_commands import ChatCommands
+from premiere_ecoute.sessions.events import ChatCommandAsked
 from premiere_ecoute.sessions.handlers import register_session_handlers
 from premiere_ecoute.sessions.ingest import INBOX_TOPIC, Ingestor, run_ingest
 from premiere_ecoute.sessions.live import SessionAnnouncer
@@ -65,6 +67,7 @@ from premiere_ecoute.sessions.user_activity import SessionsOfUser
 from premiere_ecoute.telemetry.metrics import Metrics
 from premiere_ecoute.web.app import create_app
 from premiere_ecoute.web.deps import WebDeps
+from premiere_ecoute.web.i18n import Catalogs
 
 log = structlog.get_logger(__name__)
 FAKE_SPOTIFY = "http://spotify.fake"
@@ -85,6 +88,7 @@ class Container:
     ingestor: Ingestor
     subscriptions: SubscriptionKeeper
     monitors: MonitorSupervisor
+    chat_commands: ChatCommands
     jobs: App
     api_http: httpx.AsyncClient
     http: httpx.AsyncClient
@@ -308,6 +312,8 @@ def build(
     dispatcher.subscribe_batch(SessionAnnouncer(db, broker, metrics))
     markers = StreamMarkerWriter(kernel, ports.markers)
     markers.subscribe()
+    chat_commands = ChatCommands(db, ports.chat, Catalogs(), clock)
+    dispatcher.subscribe(ChatCommandAsked, chat_commands)
 
     # Each shared commit of webhooks wakes the ingest loops (they also look every second).
     wake_ingest = functools.partial(broker.publish, INBOX_TOPIC, {})
@@ -326,6 +332,7 @@ def build(
         ingestor=Ingestor(kernel.inbox, bot_login=s.bot_login),
         subscriptions=subscriptions,
         monitors=MonitorSupervisor(kernel, ports.playback),
+        chat_commands=chat_commands,
         jobs=build_job_app(db.url),
         markers=markers,
         api_http=api_http,
@@ -353,11 +360,13 @@ def build(
 
 
 def start_loops(c: Container, *, ingest: bool = True) -> None:
-    """What long-running processes run beside their main job: the chat queue, and the vote
-    ingest (safe in several processes at once) where it is wanted."""
+    """What long-running processes run beside their main job: the chat queue, the chat
+    commands' answers, and the vote ingest (safe in several processes at once) where it is
+    wanted."""
     if ingest:
         start_ingest(c)
     c.kernel.spawn(c.chat_queue.run(c.kernel.stopping), "chat.queue")
+    c.kernel.spawn(c.chat_commands.run(c.kernel.stopping), "chat.commands")
 
 
 def start_ingest(c: Container) -> None:

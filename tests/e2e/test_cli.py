@@ -18,8 +18,10 @@ def test_demo_seed_then_replay_matches_and_a_tampered_report_is_caught(server_fa
     replay = server.cli("events", "replay")
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert "identical" in replay.stdout and "0 with differences" in replay.stdout
-    one = server.cli("events", "replay", "--session", "1")
+    one = server.cli("events", "replay", "--session", "1", "--figures")
     assert one.returncode == 0 and "session 1: identical" in one.stdout
+    assert "ranked by Bayesian average (C = 10, m = " in one.stdout
+    assert "streamer vs chat agreement" in one.stdout
     missing = server.cli("events", "replay", "--session", "999")
     assert missing.returncode == 1 and "does not exist" in missing.stderr
     # Change the stored counters behind the event log's back.

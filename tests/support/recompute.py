@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from premiere_ecoute.sessions.queries import prior_for
 from premiere_ecoute.sessions.repository import get_session, scale_of, stored_facts, track_refs
+from premiere_ecoute.sessions.scores.honest import attach_figures
 from premiere_ecoute.sessions.scores.report import TIE, TrackRef
 from premiere_ecoute.sessions.scores.scale import Scale
 
@@ -149,10 +151,11 @@ def _mode(counter: Counter[str]) -> str | None:
 async def recomputed_report(s: Any, session_id: int) -> dict[str, Any]:
     """The report counted from scratch from the ``votes`` and ``polls`` tables by
     ``recompute_report``: an implementation independent of the incremental counters, to check
-    them (it scans the session's votes, so it is for tests only)."""
+    them (it scans the session's votes, so it is for tests only). Its honest figures are
+    computed from that recount, with the instance prior the live report uses."""
     row = await get_session(s, session_id)
     facts = await stored_facts(s, session_id)
-    return recompute_report(
+    report = recompute_report(
         session_id=row.id,
         status=row.status,
         scale=scale_of(row),
@@ -170,3 +173,4 @@ async def recomputed_report(s: Any, session_id: int) -> dict[str, Any]:
             for (track_id, poll_id), counts in facts.polls.items()
         ],
     )
+    return attach_figures(report, await prior_for(s, scale_of(row)))

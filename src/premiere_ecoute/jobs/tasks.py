@@ -8,6 +8,7 @@ import structlog
 from premiere_ecoute.core.jobs import record_heartbeat
 from premiere_ecoute.jobs.deps import JobDeps
 from premiere_ecoute.jobs.follows import sync_all_follows
+from premiere_ecoute.jobs.scores import refresh_priors
 from premiere_ecoute.jobs.tokens import refresh_expiring
 
 log = structlog.get_logger(__name__)
@@ -47,6 +48,12 @@ def register_tasks(deps: JobDeps, worker_name: str) -> None:
         async with k.db.sessionmaker() as s, s.begin():
             pruned = await k.inbox.prune(s)
         log.info("jobs.inbox.pruned", rows=pruned)
+
+    @app.periodic(cron="*/10 * * * *", periodic_id="refresh-score-priors")
+    @app.task(name="refresh_score_priors", queueing_lock="refresh_score_priors", pass_context=False)
+    async def refresh_score_priors(timestamp: int) -> None:
+        totals = await refresh_priors(deps)
+        log.info("jobs.scores.priors", families=len(totals))
 
     @app.periodic(cron="* * * * *", periodic_id="restore-eventsub")
     @app.task(name="restore_eventsub", queueing_lock="restore_eventsub", pass_context=False)

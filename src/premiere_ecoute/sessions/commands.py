@@ -155,3 +155,31 @@ class SetVod(SessionCommand):
         if self.url.strip():
             parse_vod_url(self.url)
         parse_offset(self.offset)
+
+
+CHAT_LANGUAGES = ("en", "fr", "it")
+CHAT_COMMAND_NAMES = ("score", "myvote", "top")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SetChatCommands(SessionCommand):
+    """Which chat commands the bot answers in this session, and in which language; allowed
+    while preparing and while active (a streamer may silence a command mid-stream)."""
+
+    language: str | None = None
+    enabled: tuple[tuple[str, bool], ...] = ()
+
+    def validate(self) -> None:
+        if self.language is not None and self.language not in CHAT_LANGUAGES:
+            raise refuse(
+                ValidationFailed,
+                N_("language must be one of %(choices)s"),
+                choices=", ".join(CHAT_LANGUAGES),
+            )
+        for name, on in self.enabled:
+            if name not in CHAT_COMMAND_NAMES or not isinstance(on, bool):
+                raise refuse(
+                    ValidationFailed,
+                    N_("chat commands are %(choices)s, each on or off"),
+                    choices=", ".join(CHAT_COMMAND_NAMES),
+                )

@@ -136,3 +136,23 @@ class VodSet(SessionEvent):
 
     url: str | None
     offset_s: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ChatCommandAsked(Event):
+    """A chat line asked the bot for ``!score``, ``!myvote`` or ``!top`` in a session that
+    answers it. Told after the ingest's commit and answered off the vote path; not logged,
+    and not a change of the session's live view."""
+
+    logged: ClassVar[bool] = False
+    session_id: int
+    broadcaster_id: str
+    command: str
+    viewer_id: str
+    viewer_name: str
+    is_streamer: bool
+    sent_at: dt.datetime
+
+    @property
+    def stream(self) -> str:
+        return f"session-{self.session_id}"

@@ -23,7 +23,7 @@ from premiere_ecoute.core.inbox import Inbox, PendingMessage
 from premiere_ecoute.core.kernel import Kernel
 from premiere_ecoute.core.unit_of_work import UnitOfWork
 from premiere_ecoute.sessions import repository as repo
-from premiere_ecoute.sessions.events import SessionChanged
+from premiere_ecoute.sessions.events import ChatCommandAsked, SessionChanged
 from premiere_ecoute.sessions.inbound import (
     BadInbound,
     ChatLine,
@@ -33,7 +33,7 @@ from premiere_ecoute.sessions.inbound import (
 )
 from premiere_ecoute.sessions.models import ListeningSession
 from premiere_ecoute.sessions.ports import CHAT_TYPES
-from premiere_ecoute.sessions.scores import classify_chat, parse_vote
+from premiere_ecoute.sessions.scores import classify_chat, parse_command, parse_vote
 from premiere_ecoute.sessions.subscriptions import SubscriptionKeeper
 from premiere_ecoute.sessions.voting import IncomingVote, apply_votes, record_poll_tally
 
@@ -183,12 +183,26 @@ class Ingestor:
     ) -> None:
         scale = repo.scale_of(row)
         votes = []
+        asked: list[ChatCommandAsked] = []
         ignored = 0
         for chat in chats:
             role = classify_chat(chat.chatter_id, broadcaster_id, bot_id)
             option = parse_vote(chat.text, scale) if role != "ignored" else None
             if option is None:
                 ignored += 1
+                command = parse_command(chat.text) if role != "ignored" else None
+                if command is not None and row.status == "active" and _enabled(row, command):
+                    asked.append(
+                        ChatCommandAsked(
+                            session_id=row.id,
+                            broadcaster_id=broadcaster_id,
+                            command=command,
+                            viewer_id=chat.chatter_id,
+                            viewer_name=chat.chatter_name or chat.chatter_login,
+                            is_streamer=role == "streamer",
+                            sent_at=chat.sent_at,
+                        )
+                    )
                 continue
             votes.append(
                 IncomingVote(
@@ -206,6 +220,8 @@ class Ingestor:
         res.rejected += len(outcome.rejected)
         for event in outcome.accepted:
             uow.record(event)
+        for question in asked:  # answered after the commit, off this transaction
+            uow.record(question)
 
     def _revoked(
         self, uow: UnitOfWork, rev: SubscriptionRevoked, owed: dict[str, list[ListeningSession]]
@@ -229,6 +245,10 @@ class Ingestor:
         row.subscriptions = [x for x in row.subscriptions if x != rev.subscription_id]
         row.notice = revoked_notice(rev.subscription_type, rev.reason)
         uow.record(SessionChanged(session_id=row.id))
+
+
+def _enabled(row: ListeningSession, command: str) -> bool:
+    return bool((row.chat_commands or {}).get(command, False))
 
 
 def revoked_notice(subscription_type: str, reason: str) -> str:

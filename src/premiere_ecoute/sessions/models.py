@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +21,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from premiere_ecoute.core.orm import Base, Timestamped
+
+# The chat commands the bot answers (each can be switched off per session).
+CHAT_COMMANDS = ("score", "myvote", "top")
 
 
 class ListeningSession(Timestamped, Base):
@@ -65,6 +69,14 @@ class ListeningSession(Timestamped, Base):
     # How the last Twitch stream marker went ("ok", "offline", "scope", "rate_limited",
     # "error"): a refusal is told once, not at every track.
     marker_status: Mapped[str | None] = mapped_column(String(20))
+
+    # Chat commands (!score, !myvote, !top): which ones the bot answers, and in which language.
+    chat_language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
+    chat_commands: Mapped[dict[str, bool]] = mapped_column(
+        JSONB,
+        default=lambda: dict.fromkeys(CHAT_COMMANDS, True),
+        server_default=text("""'{"score": true, "myvote": true, "top": true}'::jsonb"""),
+    )
     started_at: Mapped[dt.datetime | None]
     stopped_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
@@ -122,3 +134,15 @@ class Poll(Base):
     ballots: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
     started_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     ended_at: Mapped[dt.datetime | None]
+
+
+class ScorePrior(Base):
+    """The instance's ratings of one scale family, added up (normalised to 0–1): the mean every
+    Bayesian average shrinks toward. Refreshed by a job, read once per report."""
+
+    __tablename__ = "score_priors"
+
+    family: Mapped[str] = mapped_column(String(20), primary_key=True)
+    total: Mapped[float] = mapped_column(Float)
+    ratings: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())

@@ -9,7 +9,7 @@ session subscribes to.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -95,6 +95,11 @@ class MarkerRefused(ExternalServiceError):
 class StreamMarkers(Protocol):
     async def create_marker(self, broadcaster_id: str, description: str) -> None:
         """Mark the broadcaster's live stream now. Raises MarkerRefused."""
+
+
+class Translator(Protocol):
+    def gettext(self, locale: str) -> Callable[[str], str]:
+        """``gettext`` of ``locale`` (English for an unknown one), for what the bot says."""
         ...
 
 

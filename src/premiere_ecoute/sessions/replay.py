@@ -1,4 +1,8 @@
-"""Rebuild reports from the event log alone and compare them with the stored ones."""
+"""Rebuild reports from the event log alone and compare them with the stored ones.
+
+Both sides carry their honest figures, computed with the same instance prior (the prior is
+the instance's, not the session's: the event log of one session cannot say it), so a
+difference in any figure means a difference in the counters it was computed from."""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from premiere_ecoute.core.event_store import EventStore
 from premiere_ecoute.sessions.models import ListeningSession
-from premiere_ecoute.sessions.queries import sessions_to_replay
+from premiere_ecoute.sessions.queries import prior_for, sessions_to_replay
 from premiere_ecoute.sessions.repository import track_refs
 from premiere_ecoute.sessions.scores import Scale
 from premiere_ecoute.sessions.scores.facts import RatingFacts
+from premiere_ecoute.sessions.scores.honest import attach_figures
 from premiere_ecoute.sessions.voting import load_report
 
 
@@ -38,7 +43,8 @@ async def replay_session(
             facts.polls[(int(p["track_id"]), p["poll_id"])] = dict(p["counts"])
         elif ev.type == "ViewerRatingsErased":
             facts.erase(set(p["viewer_ids"]))
-    return facts.report(scale).to_report(row.id, row.status, await track_refs(s, row))
+    report = facts.report(scale).to_report(row.id, row.status, await track_refs(s, row))
+    return attach_figures(report, await prior_for(s, scale))
 
 
 def differences(stored: Any, rebuilt: Any, path: str = "") -> list[str]:
@@ -57,11 +63,46 @@ def differences(stored: Any, rebuilt: Any, path: str = "") -> list[str]:
     return out
 
 
+async def replay_reports(
+    s: AsyncSession, store: EventStore, session_id: int | None = None
+) -> dict[int, tuple[list[str], dict[str, Any]]]:
+    """Per session: the differences between the stored report and the one rebuilt from the
+    event log, and the rebuilt report (with its honest figures)."""
+    result: dict[int, tuple[list[str], dict[str, Any]]] = {}
+    for row in await sessions_to_replay(s, session_id):
+        state = load_report(row)
+        stored = attach_figures(
+            state.to_report(row.id, row.status, await track_refs(s, row)),
+            await prior_for(s, state.scale),
+        )
+        rebuilt = await replay_session(s, store, row)
+        result[row.id] = (differences(stored, rebuilt), rebuilt)
+    return result
+
+
 async def replay_all(
     s: AsyncSession, store: EventStore, session_id: int | None = None
 ) -> dict[int, list[str]]:
-    result: dict[int, list[str]] = {}
-    for row in await sessions_to_replay(s, session_id):
-        stored = load_report(row).to_report(row.id, row.status, await track_refs(s, row))
-        result[row.id] = differences(stored, await replay_session(s, store, row))
-    return result
+    return {sid: diffs for sid, (diffs, _) in (await replay_reports(s, store, session_id)).items()}
+
+
+def figures_summary(report: dict[str, Any]) -> list[str]:
+    """The honest figures of a report in a few lines (``events replay --figures``)."""
+    fig = report["figures"]
+    names = {t["track_id"]: t["name"] for t in report["tracks"]}
+    by_id = {t["track_id"]: t["figures"] for t in report["tracks"]}
+    prior = fig["prior"]
+    ranked = " · ".join(f"{names[tid]} {by_id[tid]['bayesian']:.2f}" for tid in fig["ranking"])
+    lines = [
+        f"ranked by Bayesian average (C = {prior['weight']:g}, m = "
+        f"{prior['mean_on_scale']:.2f}): {ranked or 'no rated track'}"
+    ]
+    divisive = fig["most_divisive"]
+    svc = fig["streamer_vs_chat"]
+    agreement = "–" if svc["agreement"] is None else f"{svc['agreement']:.2f}"
+    lines.append(
+        "most divisive: "
+        + (f"{divisive['name']} ({divisive['divisiveness']:.2f})" if divisive else "none")
+        + f" · streamer vs chat agreement: {agreement} over {svc['tracks_compared']} track(s)"
+    )
+    return lines

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from premiere_ecoute.accounts.models import User
 from premiere_ecoute.core.errors import Forbidden, NotFound
 from premiere_ecoute.discography.models import Track
-from premiere_ecoute.sessions.models import ListeningSession, Poll, SessionVoter, Vote
+from premiere_ecoute.sessions.models import ListeningSession, Poll, ScorePrior, SessionVoter, Vote
 from premiere_ecoute.sessions.scores import Scale, Timeline, TrackRef
 from premiere_ecoute.sessions.scores.facts import RatingFacts
 
@@ -351,3 +351,18 @@ async def delete_sessions_of(s: AsyncSession, user_id: int) -> list[int]:
     )
     await s.execute(delete(ListeningSession).where(ListeningSession.user_id == user_id))
     return ids
+
+
+# The instance priors of honest scores ----------------------------------------------------------
+
+
+async def store_priors(
+    s: AsyncSession, totals: dict[str, tuple[float, int]], at: dt.datetime
+) -> None:
+    """Replace the stored instance sums per scale family (a family without ratings is gone)."""
+    await s.execute(delete(ScorePrior))
+    s.add_all(
+        ScorePrior(family=family, total=total, ratings=ratings, updated_at=at)
+        for family, (total, ratings) in sorted(totals.items())
+    )
+    await s.flush()

@@ -94,6 +94,22 @@ def _load_translations(locale_dir: Path, locale: str) -> gettext_module.NullTran
     return gettext_module.NullTranslations()
 
 
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+class Catalogs:
+    """The catalogs alone, for texts built outside a page (what the bot says in chat)."""
+
+    def __init__(self, locale_dir: Path = LOCALE_DIR) -> None:
+        self._translations = {
+            locale: _load_translations(locale_dir, locale) for locale in SUPPORTED_LOCALES
+        }
+
+    def gettext(self, locale: str) -> Callable[[str], str]:
+        translations = self._translations.get(locale, self._translations[DEFAULT_LOCALE])
+        return translations.gettext
+
+
 class Templating:
     """Renders templates in a given locale; one Jinja2 environment per supported locale."""
 

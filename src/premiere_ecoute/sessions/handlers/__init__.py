@@ -13,6 +13,7 @@ from premiere_ecoute.sessions.ports import SessionPorts
 def register_session_handlers(bus: CommandBus, ports: SessionPorts) -> None:
     bus.register(cmd.PrepareSession, functools.partial(lifecycle.prepare, ports=ports))
     bus.register(cmd.ChangeSettings, lifecycle.change_settings)
+    bus.register(cmd.SetChatCommands, lifecycle.set_chat_commands)
     bus.register(cmd.StartSession, functools.partial(lifecycle.start, ports=ports))
     bus.register(cmd.StopSession, functools.partial(lifecycle.stop, ports=ports))
     bus.register(cmd.DeleteSession, lifecycle.delete_session)

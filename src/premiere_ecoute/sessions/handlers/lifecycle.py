@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from premiere_ecoute.accounts.models import User
 from premiere_ecoute.accounts.queries import has_connection
 from premiere_ecoute.core.errors import (
+    N_,
     Conflict,
     DomainError,
     ExternalServiceError,
     InvalidState,
     NotFound,
+    refuse,
 )
 from premiere_ecoute.core.locks import exclusive
 from premiere_ecoute.core.unit_of_work import UnitOfWork
@@ -30,6 +32,7 @@ from premiere_ecoute.sessions.commands import (
     ChangeSettings,
     DeleteSession,
     PrepareSession,
+    SetChatCommands,
     StartSession,
     StopSession,
 )
@@ -141,6 +144,23 @@ async def change_settings(cmd: ChangeSettings, uow: UnitOfWork) -> ListeningSess
         check_poll_compatible(Scale.from_json(changes.get("scale", row.scale)))
     for name, value in changes.items():
         setattr(row, name, value)
+    uow.record(events.SessionSettingsChanged(session_id=row.id, changes=changes))
+    return row
+
+
+async def set_chat_commands(cmd: SetChatCommands, uow: UnitOfWork) -> ListeningSession:
+    row = await repo.get_session(uow.session, cmd.session_id, lock=True)
+    await repo.authorize(uow.session, row, cmd.actor_id)
+    if row.status == "stopped":
+        raise refuse(InvalidState, N_("the session is over: its chat commands are off"))
+    changes: dict[str, Any] = {}
+    if cmd.language is not None:
+        row.chat_language = changes["chat_language"] = cmd.language
+    if cmd.enabled:
+        row.chat_commands = changes["chat_commands"] = {
+            **(row.chat_commands or {}),
+            **dict(cmd.enabled),
+        }
     uow.record(events.SessionSettingsChanged(session_id=row.id, changes=changes))
     return row
 

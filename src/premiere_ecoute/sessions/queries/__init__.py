@@ -8,6 +8,12 @@ from premiere_ecoute.sessions.queries.history import (
     sessions_to_replay,
 )
 from premiere_ecoute.sessions.queries.people import export_of, followed_streamers, live_followed
+from premiere_ecoute.sessions.queries.scores import (
+    prior_for,
+    rating_of,
+    rating_totals,
+    with_figures,
+)
 from premiere_ecoute.sessions.queries.upkeep import (
     ActiveTwitchSession,
     Expiring,
@@ -69,7 +75,10 @@ __all__ = [
     "neighbours",
     "owner_of",
     "player_progress",
+    "prior_for",
     "progress",
+    "rating_of",
+    "rating_totals",
     "report",
     "report_of",
     "retrospective",
@@ -80,4 +89,5 @@ __all__ = [
     "sessions_of",
     "sessions_to_replay",
     "track_duration_ms",
+    "with_figures",
 ]

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from premiere_ecoute.core.errors import NotFound, ValidationFailed
 from premiere_ecoute.discography.models import Album, Playlist, Track
-from premiere_ecoute.sessions.models import ListeningSession, Vote
+from premiere_ecoute.sessions.models import CHAT_COMMANDS, ListeningSession, Vote
+from premiere_ecoute.sessions.queries.scores import with_figures
 from premiere_ecoute.sessions.repository import get_session, scale_of, track_refs
 from premiere_ecoute.sessions.scores import TrackRef
 from premiere_ecoute.sessions.voting import load_report
@@ -81,6 +82,10 @@ async def session_view(
         "playback": row.playback,
         "current_track": current,
         "votes_open": bool(row.votes_open and row.status == "active"),
+        "chat_commands": {
+            "language": row.chat_language,
+            **{name: bool((row.chat_commands or {}).get(name)) for name in CHAT_COMMANDS},
+        },
         "track_count": len(row.track_ids),
         "notice": row.notice,
         "created_at": _iso(row.created_at),
@@ -94,8 +99,9 @@ async def session_detail(s: AsyncSession, session_id: int) -> dict[str, Any]:
 
 
 async def report(s: AsyncSession, session_id: int) -> dict[str, Any]:
+    """The SPEC §5 report with its honest figures (``figures``, per track and overall)."""
     row = await get_session(s, session_id)
-    return report_of(row, await track_refs(s, row))
+    return await with_figures(s, report_of(row, await track_refs(s, row)))
 
 
 def report_of(row: ListeningSession, refs: list[TrackRef]) -> dict[str, Any]:

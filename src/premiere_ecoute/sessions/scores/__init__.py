@@ -3,7 +3,7 @@
 No I/O here: database-backed handlers call these functions and persist the JSON they produce.
 """
 
-from premiere_ecoute.sessions.scores.chat import classify_chat, parse_vote
+from premiere_ecoute.sessions.scores.chat import classify_chat, parse_command, parse_vote
 from premiere_ecoute.sessions.scores.report import ReportState, TrackRef
 from premiere_ecoute.sessions.scores.scale import Scale, check_poll_compatible
 from premiere_ecoute.sessions.scores.timeline import Attribution, Timeline
@@ -16,5 +16,6 @@ __all__ = [
     "TrackRef",
     "check_poll_compatible",
     "classify_chat",
+    "parse_command",
     "parse_vote",
 ]

@@ -15,6 +15,10 @@ from typing import Literal
 from premiere_ecoute.sessions.scores.scale import Scale
 
 VOTE_PREFIXES = ("!vote ", "!rate ", "!note ")
+# Chat commands the bot answers (issue: honest scores in chat). A message is a command when its
+# first word, case-folded, is one of these; what follows is ignored. Votes are read first, so a
+# scale option that looks like a command stays a vote.
+COMMANDS = {"!score": "score", "!myvote": "myvote", "!top": "top"}
 
 ChatRole = Literal["viewer", "streamer", "ignored"]
 
@@ -53,6 +57,14 @@ def _option_for(folded: str, scale: Scale) -> str | None:
     if not folded or folded != folded.strip():
         return None
     return scale.canonical(folded)
+
+
+def parse_command(text: str) -> str | None:
+    """``score``, ``myvote`` or ``top`` when ``text`` asks for it, else None."""
+    stripped = text.strip()
+    if not stripped.startswith("!"):
+        return None
+    return COMMANDS.get(stripped.split(maxsplit=1)[0].casefold())
 
 
 def classify_chat(chatter_id: str, broadcaster_id: str, bot_user_id: str | None) -> ChatRole:

@@ -176,6 +176,10 @@ class ReportState:
             "tracks_rated": sum(1 for t in tracks if t.votes or t.streamer is not None),
         }
 
+    def session_distribution(self) -> list[int]:
+        """Every viewer rating and ballot of the session, per option."""
+        return list(self._session_dist)
+
     def to_report(
         self, session_id: int | str, status: str, tracks: Sequence[TrackRef]
     ) -> dict[str, Any]:

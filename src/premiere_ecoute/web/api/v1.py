@@ -14,8 +14,10 @@ from premiere_ecoute.web.api.v1_schema import (
     COMMAND,
     MAX_PAGE,
     READ,
+    ChatCommandsBody,
     PlayBody,
     PrepareBody,
+    ReportOut,
     SettingsBody,
     StartBody,
     VoteBody,
@@ -132,6 +134,26 @@ async def change_settings(
     return await _view(request, session_id)
 
 
+@router.put("/sessions/{session_id}/chat-commands", responses=COMMAND)
+async def set_chat_commands(
+    request: Request, user: Caller, session_id: int, body: ChatCommandsBody
+) -> dict[str, Any]:
+    """Switch ``!score``, ``!myvote`` and ``!top`` on or off, and choose the bot's language;
+    while the session is preparing or active."""
+    enabled = tuple(
+        (name, value)
+        for name in cmd.CHAT_COMMAND_NAMES
+        if (value := getattr(body, name)) is not None
+    )
+    await deps(request).bus.execute(
+        cmd.SetChatCommands(
+            session_id=session_id, actor_id=user.id, language=body.language, enabled=enabled
+        ),
+        actor=user.login,
+    )
+    return await _view(request, session_id)
+
+
 @router.post("/sessions/{session_id}/start", responses=COMMAND)
 async def start(
     request: Request, user: Caller, session_id: int, body: StartBody | None = None
@@ -223,7 +245,7 @@ async def vote(request: Request, user: Caller, session_id: int, body: VoteBody) 
     }
 
 
-@router.get("/sessions/{session_id}/report", responses=READ)
+@router.get("/sessions/{session_id}/report", responses={200: {"model": ReportOut}, **READ})
 async def report(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
     async with deps(request).db.session() as s:
         await queries.check_readable(s, session_id, user.id, user.is_admin)

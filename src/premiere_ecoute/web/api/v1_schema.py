@@ -77,6 +77,16 @@ class SettingsBody(BaseModel):
     playback: Playback | None = None
 
 
+class ChatCommandsBody(BaseModel):
+    """Which chat commands the bot answers in the session, and in which language (fields
+    left out keep their value)."""
+
+    language: Annotated[str, _doc(enum=["en", "fr", "it"])] | None = None
+    score: bool | None = None
+    myvote: bool | None = None
+    top: bool | None = None
+
+
 class VoteBody(BaseModel):
     # Strict: ``true`` is not the rating "1".
     value: Annotated[StrictStr, _doc(pattern="\\S", maxLength=50)] | StrictInt
@@ -92,3 +102,108 @@ class PlayBody(BaseModel):
 
 def scale_arg(value: str | list[str] | None) -> str | tuple[str, ...] | None:
     return tuple(value) if isinstance(value, list) else value
+
+
+# The report (SPEC §5) and its honest figures, documented for clients (answers are not
+# filtered through these models).
+
+Number = float | int
+
+
+class TrackFigures(BaseModel):
+    ratings: int
+    voters: int
+    distribution: dict[str, int]
+    modal: str | None = Field(description="The most frequent option, 'tie', or null")
+    modal_share: float | None
+    bayesian: float = Field(
+        description="(C·m + Σx) / (C + n): the ranking score, shrunk toward the instance mean"
+    )
+    divisiveness: float | None = Field(description="0 = unanimous, 1 = as split as possible")
+    rank: int | None = Field(description="Place by Bayesian average; null when unrated")
+    mean: float | None = Field(default=None, description="Numeric scales")
+    median: float | None = Field(default=None, description="Numeric scales")
+    std: float | None = Field(default=None, description="Population standard deviation")
+    first_option: str | None = Field(default=None, description="Categorical scales ('smash')")
+    first_share: float | None = Field(default=None, description="Categorical scales")
+
+
+class AlbumFigures(TrackFigures):
+    rank: int | None = None
+
+
+class PriorOut(BaseModel):
+    family: str | None
+    mean: float = Field(description="The instance mean of the family, normalised to 0-1")
+    weight: float = Field(description="C, the prior's weight in ratings")
+    ratings: int
+    mean_on_scale: float = Field(description="m, the mean in this scale's units")
+    formula: str
+
+
+class TrackMention(BaseModel):
+    track_id: int
+    track_number: int
+    name: str
+
+
+class MostDivisive(TrackMention):
+    divisiveness: float
+    ratings: int
+
+
+class Disagreement(TrackMention):
+    streamer: Number | str
+    chat: Number | str | None
+    difference: float
+
+
+class StreamerVsChat(BaseModel):
+    tracks_compared: int
+    agreement: float | None
+    disagreements: list[Disagreement]
+    mean_absolute_difference: float | None = None
+    correlation: float | None = None
+    matches: int | None = None
+
+
+class ReportFigures(BaseModel):
+    prior: PriorOut
+    ranked_by: str
+    album: AlbumFigures
+    ranking: list[int] = Field(description="Rated track ids, best Bayesian average first")
+    most_divisive: MostDivisive | None
+    streamer_vs_chat: StreamerVsChat
+
+
+class ScaleOut(BaseModel):
+    kind: str
+    options: list[str]
+
+
+class ReportTrack(BaseModel):
+    track_id: int
+    spotify_id: str
+    track_number: int
+    name: str
+    viewer_score: Number | str | None
+    streamer_score: Number | str | None
+    votes: int
+    voters: int
+    poll_votes: int
+    distribution: dict[str, int]
+    figures: TrackFigures
+
+
+class ReportOut(BaseModel):
+    session_id: int
+    status: str
+    scale: ScaleOut
+    viewer_score: Number | str | None
+    streamer_score: Number | str | None
+    votes: int
+    voters: int
+    poll_votes: int
+    tracks_rated: int
+    tracks: list[ReportTrack]
+    figures: ReportFigures

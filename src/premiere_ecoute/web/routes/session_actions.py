@@ -40,6 +40,7 @@ ACTIONS = (
     "pause",
     "resume",
     "device",
+    "chat-commands",
 )
 
 
@@ -93,6 +94,11 @@ def build_command(
         device = str(form.get("device_id") or "").strip()
         move = cmd.ControlPlayer(session_id=sid, actor_id=uid, action="transfer", device_id=device)
         return move, _("Playback moved to the chosen device.")
+    if action == "chat-commands":
+        language = str(form.get("chat_language") or "").strip() or None
+        enabled = tuple((name, form.get(name) == "on") for name in cmd.CHAT_COMMAND_NAMES)
+        chat = cmd.SetChatCommands(session_id=sid, actor_id=uid, language=language, enabled=enabled)
+        return chat, _("Chat commands saved.")
     raise NotFound(_("Unknown action."))
 
 

@@ -48,11 +48,9 @@ async def _report(request: Request, session_id: int) -> dict[str, Any]:
 
 
 def ranking(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rated tracks, best viewer score first (numeric scales; album order breaks ties)."""
-    if report["scale"]["kind"] != "numeric":
-        return []
-    rated = [t for t in report["tracks"] if isinstance(t["viewer_score"], int | float)]
-    return sorted(rated, key=lambda t: -t["viewer_score"])
+    """Rated tracks, best Bayesian average first (the report's honest ranking)."""
+    by_id = {t["track_id"]: t for t in report["tracks"]}
+    return [by_id[track_id] for track_id in report["figures"]["ranking"]]
 
 
 @router.get("/sessions/{session_id:int}/report")
@@ -94,8 +92,23 @@ def _cell(value: Any) -> Any:
     return value
 
 
+# The honest figures of each track, after the SPEC §5 columns (``figures`` of the JSON).
+FIGURE_COLUMNS = (
+    "rank",
+    "bayesian",
+    "mean",
+    "median",
+    "std",
+    "divisiveness",
+    "modal",
+    "modal_share",
+    "first_share",
+)
+
+
 def report_csv(report: dict[str, Any]) -> str:
-    """One row per album track, in album order; numbers unrounded as in the JSON report."""
+    """One row per album track, in album order; numbers unrounded as in the JSON report.
+    The honest figures follow the option counts, one column each."""
     options = list(report["scale"]["options"])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -110,6 +123,7 @@ def report_csv(report: dict[str, Any]) -> str:
             "voters",
             "poll_votes",
             *[f"option {o}" for o in options],
+            *FIGURE_COLUMNS,
         ]
     )
     for t in report["tracks"]:
@@ -126,6 +140,7 @@ def report_csv(report: dict[str, Any]) -> str:
                     t["voters"],
                     t["poll_votes"],
                     *[t["distribution"].get(o, 0) for o in options],
+                    *[t["figures"].get(name) for name in FIGURE_COLUMNS],
                 )
             ]
         )

@@ -11,7 +11,9 @@ from typing import Any
 
 from premiere_ecoute.core.errors import InvalidState
 from premiere_ecoute.sessions import commands as cmd
+from premiere_ecoute.sessions.queries import prior_for
 from premiere_ecoute.sessions.replay import differences, replay_all
+from premiere_ecoute.sessions.scores.honest import attach_figures
 from premiere_ecoute.sessions.voting import IncomingVote
 from tests.support.memory_ports import sample_album
 from tests.support.recompute import (
@@ -225,7 +227,9 @@ async def test_ten_thousand_votes_live_equals_oracle_recount_and_replay(
         refs = await track_refs(s, row)
         recounted = await recomputed_report(s, session_id)
         replayed = await replay_all(s, container.store, session_id)
-    expected = oracle_report(sim, session_id, row.track_ids, refs)
+        prior = await prior_for(s, Scale.parse("1-5"))
+    # the oracle's counts, with the honest figures computed from them
+    expected = attach_figures(oracle_report(sim, session_id, row.track_ids, refs), prior)
     assert differences(live, expected) == []
     assert differences(live, recounted) == []
     assert replayed == {session_id: []}
