@@ -66,14 +66,26 @@ async def user(s: AsyncSession, user_id: int) -> User | None:
 
 
 async def track_refs(s: AsyncSession, row: ListeningSession) -> list[TrackRef]:
-    """The session's tracks in album (or playlist) order, numbered from 1 for playlists."""
+    """The session's tracks in album (or playlist) order, with the numbers the session was
+    prepared with (album track numbers, playlist positions from 1) and each track's own
+    artists."""
     tracks = {t.id: t for t in await s.scalars(select(Track).where(Track.id.in_(row.track_ids)))}
+    numbers = row.track_numbers if row.track_numbers else None
     refs = []
     for position, track_id in enumerate(row.track_ids, start=1):
         t = tracks[track_id]
-        number = t.track_number if row.source_kind == "album" else position
+        if numbers is not None and len(numbers) == len(row.track_ids):
+            number = int(numbers[position - 1])
+        else:  # prepared before sessions kept their numbers
+            number = t.track_number if row.source_kind == "album" else position
         refs.append(
-            TrackRef(track_id=t.id, spotify_id=t.spotify_id, track_number=number, name=t.name)
+            TrackRef(
+                track_id=t.id,
+                spotify_id=t.spotify_id,
+                track_number=number,
+                name=t.name,
+                artists=tuple(t.artists or ()),
+            )
         )
     return refs
 

@@ -23,7 +23,7 @@ from premiere_ecoute.core.errors import (
 from premiere_ecoute.core.locks import exclusive
 from premiere_ecoute.core.unit_of_work import UnitOfWork
 from premiere_ecoute.discography.links import parse_spotify_ref
-from premiere_ecoute.discography.repository import import_album, import_playlist
+from premiere_ecoute.discography.repository import album_order, import_album, import_playlist
 from premiere_ecoute.sessions import events
 from premiere_ecoute.sessions import repository as repo
 from premiere_ecoute.sessions.commands import (
@@ -82,6 +82,7 @@ async def prepare(cmd: PrepareSession, uow: UnitOfWork, ports: SessionPorts) -> 
         if not album_info.tracks:
             raise InvalidState("this album has no tracks")
         album, track_ids = await import_album(s, album_info)
+        numbers = [t.track_number for t in album_order(album_info)]
         source = {"source_kind": "album", "album_id": album.id, "context_uri": album_info.uri}
     else:
         assert cmd.playlist
@@ -90,11 +91,13 @@ async def prepare(cmd: PrepareSession, uow: UnitOfWork, ports: SessionPorts) -> 
         if not pl_info.tracks:
             raise InvalidState("this playlist has no tracks")
         playlist, track_ids = await import_playlist(s, pl_info)
+        numbers = list(range(1, len(track_ids) + 1))
         source = {"source_kind": "playlist", "playlist_id": playlist.id, "context_uri": pl_info.uri}
     row = ListeningSession(
         user_id=user.id,
         status="preparing",
         track_ids=track_ids,
+        track_numbers=numbers,
         scale=scale.to_json(),
         vote_mode=cmd.vote_mode,
         stream_delay_s=cmd.stream_delay_s,

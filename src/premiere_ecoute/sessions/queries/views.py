@@ -36,7 +36,9 @@ async def _source(s: AsyncSession, row: ListeningSession) -> dict[str, Any]:
                 "kind": "playlist",
                 "spotify_id": pl.spotify_id,
                 "name": pl.name,
-                "artist": pl.owner,
+                # A playlist has no artist of its own: each track shows its own artists.
+                "artist": "",
+                "owner": pl.owner,
                 "cover_url": pl.cover_url,
                 "release_date": None,
             }
@@ -65,6 +67,7 @@ async def session_view(
             "track_id": ref.track_id,
             "track_number": ref.track_number,
             "name": ref.name,
+            "artists": list(ref.artists),
             "spotify_id": ref.spotify_id,
             "position": row.current_index + 1,
         }
@@ -153,7 +156,7 @@ async def dashboard(s: AsyncSession, user_id: int) -> dict[str, Any]:
             "id": view["id"],
             "status": view["status"],
             "album_name": view["source"]["name"],
-            "artist": view["source"]["artist"],
+            "artist": view["source"]["artist"] or view["source"].get("owner", ""),
             "cover_url": view["source"]["cover_url"],
             "viewer_score": (summary or {}).get("viewer_score"),
             "started_at": dt.datetime.fromisoformat(view["started_at"])
@@ -293,6 +296,7 @@ async def live_view(
             "number": current["position"],
             "total": detail["track_count"],
             "name": current["name"],
+            "artist": ", ".join(current["artists"]) or detail["source"]["artist"],
             "viewer_score": entry.get("viewer_score"),
             "streamer_score": entry.get("streamer_score"),
             "votes": entry.get("votes"),
@@ -306,7 +310,8 @@ async def live_view(
         "scale": detail["scale"],
         "album": {
             "name": detail["source"]["name"],
-            "artist": detail["source"]["artist"],
+            # A playlist's tracks each have their own artists: the one playing is shown.
+            "artist": detail["source"]["artist"] or (track or {}).get("artist", ""),
             "cover_url": detail["source"]["cover_url"],
         },
         "track": track,
