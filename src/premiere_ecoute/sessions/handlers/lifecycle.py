@@ -244,7 +244,7 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
             row.vote_mode = "chat"
         if poll_id:
             row.current_poll_id = poll_id
-            await repo.add_poll(s, row.id, first, poll_id)
+            await repo.add_poll(s, row.id, first, poll_id, started_at=now)
         await s.flush()
     except Exception as exc:
         # Any failure, expected or not, undoes what was done: nothing half-started remains.
@@ -270,13 +270,18 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
     uow.record(events.VotesOpened(session_id=row.id, at=now, track_id=first))
     if poll_id:
         uow.record(events.PollStarted(session_id=row.id, poll_id=poll_id, track_id=first))
-    first_name = refs[0].name
-    uow.after_commit(
-        lambda: ports.chat.announce(
-            broadcaster, f"Listening session started! Now playing: {first_name}. Rate it in chat."
-        )
-    )
+    text = f"Listening session started! Now playing: {refs[0].name}. {how_to_vote(row.vote_mode)}"
+    uow.after_commit(lambda: ports.chat.announce(broadcaster, text))
     return row
+
+
+def how_to_vote(vote_mode: str) -> str:
+    """How chat is told to rate: announcements follow the session's vote mode."""
+    if vote_mode == "poll":
+        return "Rate it in the Twitch poll."
+    if vote_mode == "both":
+        return "Rate it in chat or in the Twitch poll."
+    return "Rate it in chat."
 
 
 def require_active(row: ListeningSession) -> None:

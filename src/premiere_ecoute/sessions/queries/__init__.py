@@ -8,6 +8,13 @@ from premiere_ecoute.sessions.queries.history import (
     sessions_to_replay,
 )
 from premiere_ecoute.sessions.queries.people import export_of, followed_streamers, live_followed
+from premiere_ecoute.sessions.queries.show import (
+    latest_votes,
+    masked_id,
+    poll_view,
+    track_name,
+    voter_of_vote,
+)
 from premiere_ecoute.sessions.queries.upkeep import (
     ActiveTwitchSession,
     Expiring,
@@ -22,12 +29,11 @@ from premiere_ecoute.sessions.queries.upkeep import (
 )
 from premiere_ecoute.sessions.queries.views import (
     IDLE_VIEW,
+    REFRESH_KEY,
     active_session_of,
     check_readable,
     dashboard,
-    latest_votes,
     live_view,
-    masked_id,
     owner_of,
     player_progress,
     report,
@@ -40,6 +46,7 @@ from premiere_ecoute.sessions.queries.views import (
 
 __all__ = [
     "IDLE_VIEW",
+    "REFRESH_KEY",
     "ActiveTwitchSession",
     "Expiring",
     "Followed",
@@ -62,6 +69,7 @@ __all__ = [
     "neighbours",
     "owner_of",
     "player_progress",
+    "poll_view",
     "progress",
     "report",
     "report_of",
@@ -72,4 +80,6 @@ __all__ = [
     "sessions_of",
     "sessions_to_replay",
     "track_duration_ms",
+    "track_name",
+    "voter_of_vote",
 ]

@@ -31,11 +31,17 @@ from premiere_ecoute.web.forms import (
     status_page,
 )
 from premiere_ecoute.web.live import LiveHub
-from premiere_ecoute.web.routes import session_actions, session_player, session_reports
+from premiere_ecoute.web.routes import (
+    session_actions,
+    session_edit,
+    session_player,
+    session_reports,
+)
 
 log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
 router.include_router(session_actions.router)
+router.include_router(session_edit.router)
 router.include_router(session_player.router)
 router.include_router(session_reports.router)
 OVERLAY_MODES = ("full", "score", "streamer", "both", "player", "votes")
