@@ -7,8 +7,13 @@ and rates, the track it hears."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -255,6 +260,28 @@ async def test_the_feed_names_chatters_and_a_removed_troll_counts_nowhere(
     assert "VoterRemoved" in await event_types(c, session_id)
     async with c.db.session() as s:
         assert (await replay_all(s, c.store, session_id))[session_id] == []
+    # The command line replays the log to the same report, the removal included.
+    cli = await asyncio.to_thread(
+        subprocess.run,
+        [
+            str(Path(sys.executable).with_name("premiere-ecoute")),
+            "events",
+            "replay",
+            "--session",
+            str(session_id),
+        ],
+        env={
+            **os.environ,
+            "DATABASE_URL": c.settings.database_url,
+            "FAKE_APIS": "1",
+            "SECRET_KEY": c.settings.secret_key,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    assert f"session {session_id}: identical" in cli.stdout
 
 
 # Item 11: the stream delay ----------------------------------------------------------------
