@@ -212,13 +212,19 @@ async def control_player(cmd: ControlPlayer, uow: UnitOfWork, ports: SessionPort
     if cmd.action in ("pause", "resume") and row.status != "active":
         raise refuse(InvalidState, N_("Start the session first."))
     owner_id = row.user_id
-    if cmd.action == "pause":
-        await ports.playback.pause(owner_id)
-    elif cmd.action == "resume":
-        await ports.playback.resume(owner_id)
-    else:
-        assert cmd.device_id is not None
-        await ports.playback.transfer(owner_id, cmd.device_id.strip())
+    try:
+        if cmd.action == "pause":
+            await ports.playback.pause(owner_id)
+        elif cmd.action == "resume":
+            await ports.playback.resume(owner_id)
+        else:
+            assert cmd.device_id is not None
+            await ports.playback.transfer(owner_id, cmd.device_id.strip())
+    except AccountNotConnected as exc:
+        raise refuse(
+            InvalidState,
+            N_("Spotify is disconnected: reconnect it, or switch this session to manual playback."),
+        ) from exc
     row = await repo.get_session(s, cmd.session_id, lock=True)
     if cmd.action in ("pause", "resume") and row.player:
         row.player = _played(row.player, cmd.action == "resume", ports.clock.now())

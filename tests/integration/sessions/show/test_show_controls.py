@@ -200,6 +200,21 @@ async def test_next_moves_the_session_when_spotify_fails(
     assert (await load(c, session_id)).current_index == 0
 
 
+async def test_pause_on_an_unlinked_spotify_says_so_and_offers_manual_playback(
+    container: Any, cast: Cast, memory_ports: Any
+) -> None:
+    session_id = await prepared_and_started(container, cast.streamer, playback="spotify")
+    memory_ports.playback.fail_on["pause"] = AccountNotConnected(
+        "Connect your Spotify account first"
+    )
+    with pytest.raises(InvalidState) as refused:
+        await container.bus.execute(
+            cmd.ControlPlayer(session_id=session_id, actor_id=cast.streamer.id, action="pause")
+        )
+    assert refused.value.message.startswith("Spotify is disconnected")
+    assert "manual playback" in refused.value.message
+
+
 async def test_an_unlinked_spotify_is_told_as_disconnected_by_the_player_monitor(
     sc: Any,
 ) -> None:
