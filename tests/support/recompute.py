@@ -100,6 +100,7 @@ def recompute_report(
                 "spotify_id": ref.spotify_id,
                 "track_number": ref.track_number,
                 "name": ref.name,
+                "artists": list(ref.artists),
                 "viewer_score": viewer_score(counter),
                 "streamer_score": streamer_score(streamer.get(ref.track_id)),
                 "votes": sum(counter.values()),

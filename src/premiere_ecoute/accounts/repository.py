@@ -22,7 +22,7 @@ from premiere_ecoute.accounts.models import (
     UserToken,
 )
 from premiere_ecoute.core.crypto import TOKEN_PREFIX, Encryptor, hash_token
-from premiere_ecoute.core.errors import InvalidState
+from premiere_ecoute.core.errors import AccountNotConnected, InvalidState
 
 ERASED = "erased"
 # Only the fields that name the person; the rest (ids, roles, times) stays for the audit trail.
@@ -140,9 +140,9 @@ class CredentialRepository:
         )
         if row is None:
             what = "Spotify" if provider == "spotify" else "Twitch"
-            raise InvalidState(f"Connect your {what} account first")
+            raise AccountNotConnected(f"Connect your {what} account first")
         if row.status == "needs_reconnect":
-            raise InvalidState(f"Your {provider.title()} connection expired: reconnect it")
+            raise AccountNotConnected(f"Your {provider.title()} connection expired: reconnect it")
         return row
 
     async def spotify(self, user_id: int) -> SpotifyCredentials:

@@ -59,6 +59,13 @@ class InvalidState(DomainError):
     code = "invalid_state"
 
 
+class AccountNotConnected(InvalidState):
+    """The user's account at a provider is not linked, or must be linked again: retrying
+    will not help until they reconnect it."""
+
+    code = "not_connected"
+
+
 class Conflict(DomainError):
     status_code = 409
     code = "conflict"

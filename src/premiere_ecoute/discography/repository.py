@@ -21,6 +21,9 @@ from premiere_ecoute.discography.models import (
 async def _upsert_tracks(
     s: AsyncSession, tracks: Sequence[TrackInfo], album_id: int | None
 ) -> list[int]:
+    """Insert or refresh ``tracks``. Only an album import sets a track's album, disc and
+    track number: a playlist's numbers are positions of its entries, not the track's, and
+    must not renumber the album (a session keeps the numbers it was prepared with anyway)."""
     if not tracks:
         return []
     rows = [
@@ -36,16 +39,19 @@ async def _upsert_tracks(
         for t in tracks
     ]
     stmt = insert(Track).values(rows)
-    update_cols = {
-        c: stmt.excluded[c]
-        for c in ("name", "track_number", "disc_number", "duration_ms", "artists")
-    }
+    update_cols = {c: stmt.excluded[c] for c in ("name", "duration_ms", "artists")}
     if album_id is not None:
-        update_cols["album_id"] = stmt.excluded.album_id
+        for c in ("album_id", "track_number", "disc_number"):
+            update_cols[c] = stmt.excluded[c]
     stmt = stmt.on_conflict_do_update(constraint="uq_tracks_spotify_id", set_=update_cols)
     result = await s.execute(stmt.returning(Track.spotify_id, Track.id))
     ids: dict[str, int] = {spotify_id: track_id for spotify_id, track_id in result.all()}
     return [ids[t.spotify_id] for t in tracks]
+
+
+def album_order(info: AlbumInfo) -> list[TrackInfo]:
+    """An album's tracks in play order: by disc, then track number."""
+    return sorted(info.tracks, key=lambda t: (t.disc_number, t.track_number))
 
 
 async def import_album(s: AsyncSession, info: AlbumInfo) -> tuple[Album, list[int]]:
@@ -62,7 +68,7 @@ async def import_album(s: AsyncSession, info: AlbumInfo) -> tuple[Album, list[in
         index_elements=["spotify_id"], set_={k: v for k, v in values.items() if k != "spotify_id"}
     )
     album_id = (await s.execute(stmt.returning(Album.id))).scalar_one()
-    ordered = sorted(info.tracks, key=lambda t: (t.disc_number, t.track_number))
+    ordered = album_order(info)
     track_ids = await _upsert_tracks(s, ordered, album_id)
     album = await s.get(Album, album_id)
     assert album is not None

@@ -117,6 +117,9 @@ class CastVote(SessionCommand):
 
     value: str
     source: str = "web"
+    # The track the voter sees (the public page shows the one they hear): the vote is
+    # refused rather than counted for another one.
+    track_id: int | None = None
 
     def validate(self) -> None:
         if not isinstance(self.value, str) or not self.value.strip() or len(self.value) > 40:
@@ -183,3 +186,38 @@ class SetChatCommands(SessionCommand):
                     N_("chat commands are %(choices)s, each on or off"),
                     choices=", ".join(CHAT_COMMAND_NAMES),
                 )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EndPoll(SessionCommand):
+    """End the current track's Twitch poll now (its final ballots still count)."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunPollAgain(SessionCommand):
+    """Run a new Twitch poll for the current track (ending the running one first)."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SwitchPlayback(SessionCommand):
+    """Change how an active session is played: ``manual`` when Spotify fails or is unlinked
+    mid-show, ``spotify`` again once it is back."""
+
+    playback: str
+
+    def validate(self) -> None:
+        validate_settings(playback=self.playback)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RemoveVoter(SessionCommand):
+    """The streamer removes a viewer's ratings from the session (a troll); the viewer's later
+    ratings of this session are refused too."""
+
+    viewer_id: str
+
+    def validate(self) -> None:
+        if not isinstance(self.viewer_id, str) or not self.viewer_id.strip():
+            raise refuse(ValidationFailed, N_("Choose a voter from the feed."))
+        if len(self.viewer_id) > 40:
+            raise refuse(ValidationFailed, N_("Choose a voter from the feed."))

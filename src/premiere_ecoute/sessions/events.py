@@ -156,3 +156,30 @@ class ChatCommandAsked(Event):
     @property
     def stream(self) -> str:
         return f"session-{self.session_id}"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PollEnded(SessionEvent):
+    """The streamer ended a poll before its time."""
+
+    poll_id: str
+    track_id: int
+    at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PlaybackSwitched(SessionEvent):
+    """An active session moved between Spotify and manual playback."""
+
+    playback: str
+    at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VoterRemoved(SessionEvent):
+    """The streamer removed a viewer's ratings from the session (a troll): they no longer
+    count, and the viewer's later ratings of the session are refused."""
+
+    viewer_id: str
+    by_user_id: int
+    at: dt.datetime

@@ -185,10 +185,13 @@ class Ingestor:
         votes = []
         asked: list[ChatCommandAsked] = []
         ignored = 0
+        # In "poll" mode viewers vote in the Twitch poll only: their chat ratings are not
+        # counted (the streamer's own rating in chat still is).
+        polls_only = row.vote_mode == "poll"
         for chat in chats:
             role = classify_chat(chat.chatter_id, broadcaster_id, bot_id)
             option = parse_vote(chat.text, scale) if role != "ignored" else None
-            if option is None:
+            if option is None or (polls_only and role != "streamer"):
                 ignored += 1
                 command = parse_command(chat.text) if role != "ignored" else None
                 if command is not None and row.status == "active" and _enabled(row, command):
@@ -211,9 +214,26 @@ class Ingestor:
                     is_streamer=role == "streamer",
                     source="chat",
                     sent_at=chat.sent_at,
+                    viewer_name=chat.chatter_name or chat.chatter_login or None,
                 )
             )
         outcome = await apply_votes(uow.session, row, votes)
+        early = [
+            {
+                "viewer_id": vote.viewer_id,
+                "viewer_name": (vote.viewer_name or "")[:100] or None,
+                "value": vote.option,
+                "source": vote.source,
+                "sent_at": vote.sent_at,
+            }
+            for vote, reason in outcome.rejected
+            if reason == "before_start" and row.status == "active"
+        ]
+        if early:
+            # Heard before the start (the stream delay): shown in the feed, counted nowhere.
+            await repo.add_early_votes(uow.session, row.id, early)
+            if not outcome.accepted:
+                uow.record(SessionChanged(session_id=row.id))
         # Counted only once the channel's share applied (the caller may roll it back).
         res.ignored += ignored
         res.accepted += len(outcome.accepted)

@@ -48,6 +48,12 @@ class ListeningSession(Timestamped, Base):
     playlist_id: Mapped[int | None] = mapped_column(ForeignKey("playlists.id"))
     context_uri: Mapped[str] = mapped_column(String(200), server_default="")
     track_ids: Mapped[list[int]] = mapped_column(JSONB, default=list)
+    # The number shown for each track, as prepared (album track numbers, or playlist
+    # positions): a track's position belongs to its album or playlist entry, not to the
+    # track, so preparing another session never renumbers this one. None: older sessions.
+    track_numbers: Mapped[list[int] | None] = mapped_column(JSONB)
+    # Viewers whose votes the streamer removed (trolls): their later votes are refused too.
+    removed_voters: Mapped[list[str] | None] = mapped_column(JSONB)
     scale: Mapped[dict[str, Any]] = mapped_column(JSONB)
     vote_mode: Mapped[str] = mapped_column(String(10), server_default="chat")
     stream_delay_s: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -107,7 +113,24 @@ class Vote(Base):
     value: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(10))
     sent_at: Mapped[dt.datetime]
+    viewer_name: Mapped[str | None] = mapped_column(String(100))
     changes: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class EarlyVote(Base):
+    """A chat vote heard before the session's start (its time, less the stream delay, is
+    before the start): shown in the feed as "before the start", counted nowhere."""
+
+    __tablename__ = "early_votes"
+    __table_args__ = (Index("ix_early_votes_session_sent_at", "session_id", text("sent_at DESC")),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("listening_sessions.id", ondelete="CASCADE"))
+    viewer_id: Mapped[str] = mapped_column(String(40))
+    viewer_name: Mapped[str | None] = mapped_column(String(100))
+    value: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(10))
+    sent_at: Mapped[dt.datetime]
 
 
 class SessionVoter(Base):

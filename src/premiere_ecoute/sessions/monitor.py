@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 
 from premiere_ecoute.core.broker import Subscription
-from premiere_ecoute.core.errors import DomainError, ExternalServiceError
+from premiere_ecoute.core.errors import AccountNotConnected, DomainError, ExternalServiceError
 from premiere_ecoute.core.kernel import Kernel
 from premiere_ecoute.core.locks import LockHolder
 from premiere_ecoute.sessions import events, queries
@@ -32,16 +32,19 @@ from premiere_ecoute.sessions.monitor_logic import (
     sight,
 )
 from premiere_ecoute.sessions.ports import Playback
+from premiere_ecoute.sessions.queries.show import SPOTIFY_DISCONNECTED
 
 log = structlog.get_logger(__name__)
 CHANGED_TOPIC = "sessions:changed"
 RESCAN_S = 2.0
 MAX_BACKOFF_S = 30.0
 DEGRADED = "Spotify unreachable, retrying"
+# The account is unlinked or its access was refused for good: retrying will not help.
+DISCONNECTED = f"{SPOTIFY_DISCONNECTED}: reconnect it, or switch this session to manual playback"
 OUTSIDE = "Spotify is playing something else: following is paused until the album plays again"
 FINISHED_NOTICE = "Album finished: stop the session to post the results"
 HOLDING = "Track finished: press Next when the chat has rated it"
-OUR_NOTICES = (DEGRADED, OUTSIDE, FINISHED_NOTICE, HOLDING)
+OUR_NOTICES = (DEGRADED, DISCONNECTED, OUTSIDE, FINISHED_NOTICE, HOLDING)
 # First half of the two-key advisory lock; the session id is the second ("PE" in ASCII).
 MONITOR_LOCK_CLASS = 0x5045
 
@@ -96,15 +99,16 @@ class PlayerMonitor:
         """One reading; returns the delay before the next, or None when the session ended."""
         async with self.k.db.sessionmaker() as s:
             now = await queries.progress(s, self.session_id)
-        if now is None or now.status != "active":
-            return None
+        if now is None or now.status != "active" or now.playback != "spotify":
+            return None  # stopped, or switched to manual playback: nothing to follow
         if self.notice is None and now.notice and now.notice.startswith(OUR_NOTICES):
             self.notice = now.notice  # left by an earlier monitor of this session
         try:
             state = await self.playback.state(self.f.user_id)
         except Exception as exc:
             delay = self._backoff(exc)
-            await self._show(self._wanted_notice(), self._status("degraded", None, delay))
+            trouble = "disconnected" if isinstance(exc, AccountNotConnected) else "degraded"
+            await self._show(self._wanted_notice(), self._status(trouble, None, delay))
             return delay
         self.failures, self.degraded = 0, None
         seen = sight(self.f, state, now.current_index)
@@ -151,7 +155,8 @@ class PlayerMonitor:
         reason = exc.message if isinstance(exc, DomainError) else "network error"
         if exc is not None and not isinstance(exc, DomainError | OSError):
             log.warning("sessions.monitor.unexpected_error", error=repr(exc))
-        self.degraded = f"{DEGRADED}: {reason}"
+        lost = isinstance(exc, AccountNotConnected)
+        self.degraded = f"{DISCONNECTED} ({reason})" if lost else f"{DEGRADED}: {reason}"
         log.info(
             "sessions.monitor.degraded",
             session_id=self.session_id,
@@ -269,6 +274,7 @@ class MonitorSupervisor:
 
         self.k.dispatcher.subscribe(events.SessionStarted, wake)
         self.k.dispatcher.subscribe(events.SessionStopped, wake)
+        self.k.dispatcher.subscribe(events.PlaybackSwitched, wake)
         self.k.spawn(self.run(), "sessions.monitors")
 
     def monitored(self) -> set[int]:

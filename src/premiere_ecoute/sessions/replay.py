@@ -43,6 +43,8 @@ async def replay_session(
             facts.polls[(int(p["track_id"]), p["poll_id"])] = dict(p["counts"])
         elif ev.type == "ViewerRatingsErased":
             facts.erase(set(p["viewer_ids"]))
+        elif ev.type == "VoterRemoved":  # the streamer removed a troll's ratings
+            facts.erase({str(p["viewer_id"])})
     report = facts.report(scale).to_report(row.id, row.status, await track_refs(s, row))
     return attach_figures(report, await prior_for(s, scale))
 

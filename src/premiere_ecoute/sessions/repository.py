@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from premiere_ecoute.accounts.models import User
 from premiere_ecoute.core.errors import Forbidden, NotFound
 from premiere_ecoute.discography.models import Track
-from premiere_ecoute.sessions.models import ListeningSession, Poll, ScorePrior, SessionVoter, Vote
+from premiere_ecoute.sessions.models import (
+    EarlyVote,
+    ListeningSession,
+    Poll,
+    ScorePrior,
+    SessionVoter,
+    Vote,
+)
 from premiere_ecoute.sessions.scores import Scale, Timeline, TrackRef
 from premiere_ecoute.sessions.scores.facts import RatingFacts
 
@@ -66,14 +73,26 @@ async def user(s: AsyncSession, user_id: int) -> User | None:
 
 
 async def track_refs(s: AsyncSession, row: ListeningSession) -> list[TrackRef]:
-    """The session's tracks in album (or playlist) order, numbered from 1 for playlists."""
+    """The session's tracks in album (or playlist) order, with the numbers the session was
+    prepared with (album track numbers, playlist positions from 1) and each track's own
+    artists."""
     tracks = {t.id: t for t in await s.scalars(select(Track).where(Track.id.in_(row.track_ids)))}
+    numbers = row.track_numbers if row.track_numbers else None
     refs = []
     for position, track_id in enumerate(row.track_ids, start=1):
         t = tracks[track_id]
-        number = t.track_number if row.source_kind == "album" else position
+        if numbers is not None and len(numbers) == len(row.track_ids):
+            number = int(numbers[position - 1])
+        else:  # prepared before sessions kept their numbers
+            number = t.track_number if row.source_kind == "album" else position
         refs.append(
-            TrackRef(track_id=t.id, spotify_id=t.spotify_id, track_number=number, name=t.name)
+            TrackRef(
+                track_id=t.id,
+                spotify_id=t.spotify_id,
+                track_number=number,
+                name=t.name,
+                artists=tuple(t.artists or ()),
+            )
         )
     return refs
 
@@ -105,8 +124,27 @@ async def delete_session(s: AsyncSession, row: ListeningSession) -> None:
     await s.delete(row)
 
 
-async def add_poll(s: AsyncSession, session_id: int, track_id: int, twitch_poll_id: str) -> None:
-    s.add(Poll(session_id=session_id, track_id=track_id, twitch_poll_id=twitch_poll_id))
+async def add_poll(
+    s: AsyncSession,
+    session_id: int,
+    track_id: int,
+    twitch_poll_id: str,
+    *,
+    started_at: dt.datetime | None = None,
+) -> None:
+    poll = Poll(session_id=session_id, track_id=track_id, twitch_poll_id=twitch_poll_id)
+    if started_at is not None:
+        poll.started_at = started_at
+    s.add(poll)
+
+
+async def finish_poll(s: AsyncSession, twitch_poll_id: str, status: str, at: dt.datetime) -> None:
+    """Mark a poll that is still running as ended (its final ballots may still arrive)."""
+    await s.execute(
+        update(Poll)
+        .where(Poll.twitch_poll_id == twitch_poll_id, Poll.status == "ACTIVE")
+        .values(status=status, ended_at=at)
+    )
 
 
 async def poll_by_twitch_id(s: AsyncSession, twitch_poll_id: str) -> Poll | None:
@@ -130,13 +168,23 @@ _ADD_VOTERS = text(
     " AS viewer_id ON CONFLICT DO NOTHING RETURNING viewer_id"
 )
 _UPSERT_VOTES = text(
-    "INSERT INTO votes (session_id, track_id, viewer_id, is_streamer, value, source, sent_at)"
-    " SELECT :session_id, r.track_id, r.viewer_id, r.is_streamer, r.value, r.source, r.sent_at"
+    "INSERT INTO votes (session_id, track_id, viewer_id, is_streamer, value, source, sent_at,"
+    " viewer_name)"
+    " SELECT :session_id, r.track_id, r.viewer_id, r.is_streamer, r.value, r.source, r.sent_at,"
+    " r.viewer_name"
     " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(track_id bigint, viewer_id varchar,"
-    " is_streamer boolean, value varchar, source varchar, sent_at timestamptz)"
+    " is_streamer boolean, value varchar, source varchar, sent_at timestamptz,"
+    " viewer_name varchar)"
     " ON CONFLICT ON CONSTRAINT uq_votes_session_track_viewer DO UPDATE SET"
     " value = excluded.value, source = excluded.source, sent_at = excluded.sent_at,"
+    " viewer_name = coalesce(excluded.viewer_name, votes.viewer_name),"
     " changes = votes.changes + 1"
+)
+_ADD_EARLY_VOTES = text(
+    "INSERT INTO early_votes (session_id, viewer_id, viewer_name, value, source, sent_at)"
+    " SELECT :session_id, r.viewer_id, r.viewer_name, r.value, r.source, r.sent_at"
+    " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(viewer_id varchar,"
+    " viewer_name varchar, value varchar, source varchar, sent_at timestamptz)"
 )
 
 
@@ -175,6 +223,28 @@ async def upsert_votes(s: AsyncSession, session_id: int, rows: Sequence[dict[str
     if not rows:
         return
     await s.execute(_UPSERT_VOTES, {"session_id": session_id, "rows": _json(list(rows))})
+
+
+async def add_early_votes(s: AsyncSession, session_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    """Chat votes heard before the start: kept for the feed, counted nowhere."""
+    if rows:
+        await s.execute(_ADD_EARLY_VOTES, {"session_id": session_id, "rows": _json(list(rows))})
+
+
+async def remove_voter(s: AsyncSession, session_id: int, viewer_id: str) -> int:
+    """Delete a viewer's ratings of one session (and their place among its voters);
+    returns how many ratings went."""
+    gone = await s.execute(
+        delete(Vote).where(
+            Vote.session_id == session_id, Vote.viewer_id == viewer_id, Vote.is_streamer.is_(False)
+        )
+    )
+    await s.execute(
+        delete(SessionVoter).where(
+            SessionVoter.session_id == session_id, SessionVoter.viewer_id == viewer_id
+        )
+    )
+    return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def stored_facts(s: AsyncSession, session_id: int) -> RatingFacts:
@@ -303,6 +373,10 @@ _ANONYMISE_VOTES = text(
     "UPDATE events SET payload = jsonb_set(payload, '{viewer_id}', to_jsonb(CAST(:alias AS text)))"
     " WHERE type = 'VoteAccepted' AND payload->>'viewer_id' = :viewer_id"
 )
+_ANONYMISE_REMOVALS = text(
+    "UPDATE events SET payload = jsonb_set(payload, '{viewer_id}', to_jsonb(CAST(:alias AS text)))"
+    " WHERE type = 'VoterRemoved' AND payload->>'viewer_id' = :viewer_id"
+)
 _FORGET_CHAT = text(
     "DELETE FROM inbox WHERE processed_at IS NOT NULL AND source = 'twitch'"
     " AND kind = 'chat' AND payload->>'chatter_id' = :twitch_id"
@@ -313,6 +387,7 @@ async def anonymise_votes(s: AsyncSession, aliases: dict[str, str]) -> None:
     """Every ``VoteAccepted`` a deleted viewer cast now carries their alias instead."""
     for viewer_id, alias in aliases.items():
         await s.execute(_ANONYMISE_VOTES, {"alias": alias, "viewer_id": viewer_id})
+        await s.execute(_ANONYMISE_REMOVALS, {"alias": alias, "viewer_id": viewer_id})
 
 
 async def forget_chat(s: AsyncSession, twitch_id: str) -> None:
@@ -342,6 +417,7 @@ async def lock_sessions_rated_by(
 async def delete_ratings_of(s: AsyncSession, viewer_ids: Sequence[str]) -> None:
     await s.execute(delete(Vote).where(Vote.viewer_id.in_(viewer_ids)))
     await s.execute(delete(SessionVoter).where(SessionVoter.viewer_id.in_(viewer_ids)))
+    await s.execute(delete(EarlyVote).where(EarlyVote.viewer_id.in_(viewer_ids)))
 
 
 async def delete_sessions_of(s: AsyncSession, user_id: int) -> list[int]:

@@ -26,6 +26,7 @@ class IncomingVote:
     is_streamer: bool
     source: str
     sent_at: dt.datetime
+    viewer_name: str | None = None  # the display name shown in the feed, when known
 
 
 @dataclass
@@ -52,8 +53,12 @@ async def apply_votes(
         out.rejected = [(v, "not_started") for v in votes]
         return out
     timeline = Timeline.from_json(row.timeline)
+    removed = set(row.removed_voters or ())
     attributed: list[tuple[IncomingVote, int]] = []
     for vote in sorted(votes, key=lambda v: v.sent_at):
+        if removed and not vote.is_streamer and vote.viewer_id in removed:
+            out.rejected.append((vote, "removed"))
+            continue
         att = timeline.attribute(vote.sent_at, row.stream_delay_s)
         if att.track_id is None or not att.accepted:
             out.rejected.append((vote, att.reason or "rejected"))
@@ -97,6 +102,7 @@ async def apply_votes(
             "value": vote.option,
             "source": vote.source,
             "sent_at": vote.sent_at,
+            "viewer_name": (vote.viewer_name or "")[:100] or None,
         }
         out.accepted.append(
             VoteAccepted(

@@ -38,7 +38,7 @@ from starlette.types import Receive, Send
 from premiere_ecoute.core.broker import Broker, Subscription
 from premiere_ecoute.core.kernel import Kernel
 from premiere_ecoute.sessions.live import LIVE_TOPIC
-from premiere_ecoute.sessions.queries import live_view
+from premiere_ecoute.sessions.queries import REFRESH_KEY, live_view
 from premiere_ecoute.telemetry.metrics import Metrics
 from premiere_ecoute.web.presence import Presence
 
@@ -93,6 +93,7 @@ class _Topic:
     flusher: asyncio.Task[None] | None = None
     owner: int | None = None  # the streamer of the session it shows, once known
     last_push: float = 0.0
+    refresh: asyncio.TimerHandle | None = None  # a read the view asked for at a known time
 
 
 class LiveHub:
@@ -183,6 +184,14 @@ class LiveHub:
     def _with_presence(self, topic: str, state: _Topic, view: dict[str, Any]) -> dict[str, Any]:
         """The control page (a session topic) shows how many overlays of its streamer are
         connected; the audience's views do not carry it."""
+        refresh_in_s = view.pop(REFRESH_KEY, None)
+        if refresh_in_s is not None:
+            # What a delayed stream's audience hears changes then: read the view again.
+            if state.refresh is not None:
+                state.refresh.cancel()
+            state.refresh = asyncio.get_running_loop().call_later(
+                float(refresh_in_s), self._mark, state
+            )
         session = view.get("session")
         state.owner = session.get("user_id") if isinstance(session, dict) else None
         if topic.startswith("session:"):
@@ -272,6 +281,8 @@ class LiveHub:
             del self._topics[topic]
             if state.flusher is not None:
                 state.flusher.cancel()
+            if state.refresh is not None:
+                state.refresh.cancel()
 
     async def events(self, topic: str, kind: str) -> AsyncIterator[bytes]:
         """The SSE frames of one client: the snapshot, then updates until it leaves, the

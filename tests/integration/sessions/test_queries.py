@@ -153,6 +153,7 @@ async def test_session_detail_shows_the_current_track_while_active(
         "track_id": row.track_ids[1],
         "track_number": 2,
         "name": "Glass Harbour",
+        "artists": [],
         "spotify_id": "4aawyAB9vmqNtrk0000001",
         "position": 2,
     }

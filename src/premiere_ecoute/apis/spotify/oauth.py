@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import httpx
 
 from premiere_ecoute.apis.spotify.models import TokenSet
-from premiere_ecoute.core.errors import ExternalServiceError
+from premiere_ecoute.core.errors import AccountNotConnected, ExternalServiceError
 
 SCOPES: tuple[str, ...] = (
     "user-read-private",
@@ -31,7 +31,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class SpotifyReconnectRequired(ExternalServiceError):
+class SpotifyReconnectRequired(ExternalServiceError, AccountNotConnected):
     """The refresh token was refused for good: the user must link Spotify again."""
 
 

@@ -6,7 +6,7 @@ import functools
 
 from premiere_ecoute.core.command_bus import CommandBus
 from premiere_ecoute.sessions import commands as cmd
-from premiere_ecoute.sessions.handlers import lifecycle, playing, vod
+from premiere_ecoute.sessions.handlers import lifecycle, playing, show, vod
 from premiere_ecoute.sessions.ports import SessionPorts
 
 
@@ -22,3 +22,7 @@ def register_session_handlers(bus: CommandBus, ports: SessionPorts) -> None:
     bus.register(cmd.CastVote, functools.partial(playing.cast_vote, ports=ports))
     bus.register(cmd.ControlPlayer, functools.partial(playing.control_player, ports=ports))
     bus.register(cmd.SetVod, vod.set_vod)
+    bus.register(cmd.EndPoll, functools.partial(show.end_poll, ports=ports))
+    bus.register(cmd.RunPollAgain, functools.partial(show.run_poll_again, ports=ports))
+    bus.register(cmd.SwitchPlayback, functools.partial(show.switch_playback, ports=ports))
+    bus.register(cmd.RemoveVoter, functools.partial(show.remove_voter, ports=ports))

@@ -25,7 +25,7 @@ from premiere_ecoute.core.errors import (
 from premiere_ecoute.core.locks import exclusive
 from premiere_ecoute.core.unit_of_work import UnitOfWork
 from premiere_ecoute.discography.links import parse_spotify_ref
-from premiere_ecoute.discography.repository import import_album, import_playlist
+from premiere_ecoute.discography.repository import album_order, import_album, import_playlist
 from premiere_ecoute.sessions import events
 from premiere_ecoute.sessions import repository as repo
 from premiere_ecoute.sessions.commands import (
@@ -85,6 +85,7 @@ async def prepare(cmd: PrepareSession, uow: UnitOfWork, ports: SessionPorts) -> 
         if not album_info.tracks:
             raise InvalidState("this album has no tracks")
         album, track_ids = await import_album(s, album_info)
+        numbers = [t.track_number for t in album_order(album_info)]
         source = {"source_kind": "album", "album_id": album.id, "context_uri": album_info.uri}
     else:
         assert cmd.playlist
@@ -93,11 +94,13 @@ async def prepare(cmd: PrepareSession, uow: UnitOfWork, ports: SessionPorts) -> 
         if not pl_info.tracks:
             raise InvalidState("this playlist has no tracks")
         playlist, track_ids = await import_playlist(s, pl_info)
+        numbers = list(range(1, len(track_ids) + 1))
         source = {"source_kind": "playlist", "playlist_id": playlist.id, "context_uri": pl_info.uri}
     row = ListeningSession(
         user_id=user.id,
         status="preparing",
         track_ids=track_ids,
+        track_numbers=numbers,
         scale=scale.to_json(),
         vote_mode=cmd.vote_mode,
         stream_delay_s=cmd.stream_delay_s,
@@ -261,7 +264,7 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
             row.vote_mode = "chat"
         if poll_id:
             row.current_poll_id = poll_id
-            await repo.add_poll(s, row.id, first, poll_id)
+            await repo.add_poll(s, row.id, first, poll_id, started_at=now)
         await s.flush()
     except Exception as exc:
         # Any failure, expected or not, undoes what was done: nothing half-started remains.
@@ -287,13 +290,18 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
     uow.record(events.VotesOpened(session_id=row.id, at=now, track_id=first))
     if poll_id:
         uow.record(events.PollStarted(session_id=row.id, poll_id=poll_id, track_id=first))
-    first_name = refs[0].name
-    uow.after_commit(
-        lambda: ports.chat.announce(
-            broadcaster, f"Listening session started! Now playing: {first_name}. Rate it in chat."
-        )
-    )
+    text = f"Listening session started! Now playing: {refs[0].name}. {how_to_vote(row.vote_mode)}"
+    uow.after_commit(lambda: ports.chat.announce(broadcaster, text))
     return row
+
+
+def how_to_vote(vote_mode: str) -> str:
+    """How chat is told to rate: announcements follow the session's vote mode."""
+    if vote_mode == "poll":
+        return "Rate it in the Twitch poll."
+    if vote_mode == "both":
+        return "Rate it in chat or in the Twitch poll."
+    return "Rate it in chat."
 
 
 def require_active(row: ListeningSession) -> None:

@@ -10,6 +10,7 @@ import structlog
 
 from premiere_ecoute.core.errors import (
     N_,
+    AccountNotConnected,
     DomainError,
     Forbidden,
     InvalidState,
@@ -25,6 +26,7 @@ from premiere_ecoute.sessions.handlers.lifecycle import end_poll_quietly, poll_t
 from premiere_ecoute.sessions.models import ListeningSession
 from premiere_ecoute.sessions.ports import SessionPorts
 from premiere_ecoute.sessions.queries import player_progress
+from premiere_ecoute.sessions.queries.show import SPOTIFY_DISCONNECTED, SPOTIFY_FAILED
 from premiere_ecoute.sessions.voting import IncomingVote, VoteOutcome, apply_votes
 
 log = structlog.get_logger(__name__)
@@ -52,8 +54,14 @@ async def change_track(cmd: ChangeTrack, uow: UnitOfWork, ports: SessionPorts) -
         if target == index:
             return row  # already there (the player monitor and the page may both ask)
     owner = await repo.owner_of(s, row)
+    player_failed: str | None = None
     if row.playback == "spotify" and cmd.move_player:
-        await ports.playback.play_context(owner.id, row.context_uri, target)
+        try:
+            await ports.playback.play_context(owner.id, row.context_uri, target)
+        except DomainError as exc:
+            # Next and Previous always move the session: when Spotify cannot follow (unlinked,
+            # down, no device), the session goes on in manual playback and says why.
+            player_failed = spotify_failure_notice(exc)
     refs = await repo.track_refs(s, row)
     broadcaster = owner.twitch_user_id or ""
     new_poll: str | None = None
@@ -92,10 +100,15 @@ async def change_track(cmd: ChangeTrack, uow: UnitOfWork, ports: SessionPorts) -
     if row.vote_mode != "chat":
         row.current_poll_id = new_poll
         if new_poll:
-            await repo.add_poll(s, row.id, new_track, new_poll)
+            await repo.add_poll(s, row.id, new_track, new_poll, started_at=now)
             uow.record(events.PollStarted(session_id=row.id, poll_id=new_poll, track_id=new_track))
         if poll_notice:
+            # SPEC §4.5: a Twitch refusal is shown and the session goes on in chat mode.
             row.notice = poll_notice
+            row.vote_mode = "chat"
+    if player_failed is not None and row.playback == "spotify":
+        row.playback, row.player, row.notice = "manual", None, player_failed
+        uow.record(events.PlaybackSwitched(session_id=row.id, playback="manual", at=now))
     uow.record(events.VotesClosed(session_id=row.id, at=now, track_id=old_track))
     uow.record(
         events.TrackChanged(
@@ -152,6 +165,11 @@ async def cast_vote(cmd: CastVote, uow: UnitOfWork, ports: SessionPorts) -> Vote
         )
     is_streamer = voter.id == row.user_id
     viewer_id = voter.twitch_user_id or f"user:{voter.id}"
+    timeline = repo.timeline_of(row)
+    if cmd.track_id is not None and timeline is not None:
+        heard = timeline.attribute(ports.clock.now(), row.stream_delay_s).track_id
+        if heard is not None and heard != cmd.track_id:
+            raise refuse(InvalidState, N_("The track changed: rate the one playing now."))
     outcome = await apply_votes(
         s,
         row,
@@ -162,6 +180,7 @@ async def cast_vote(cmd: CastVote, uow: UnitOfWork, ports: SessionPorts) -> Vote
                 is_streamer=is_streamer,
                 source=cmd.source,
                 sent_at=ports.clock.now(),
+                viewer_name=voter.display_name or voter.login,
             )
         ],
     )
@@ -172,6 +191,7 @@ async def cast_vote(cmd: CastVote, uow: UnitOfWork, ports: SessionPorts) -> Vote
             "before_start": "the session has not started yet",
             "after_stop": "the session is over",
             "superseded": "a newer rating of yours is already counted",
+            "removed": "the streamer removed your votes from this session",
         }
         raise InvalidState(messages.get(reason, f"vote not accepted ({reason})"))
     for ev in outcome.accepted:
@@ -192,19 +212,33 @@ async def control_player(cmd: ControlPlayer, uow: UnitOfWork, ports: SessionPort
     if cmd.action in ("pause", "resume") and row.status != "active":
         raise refuse(InvalidState, N_("Start the session first."))
     owner_id = row.user_id
-    if cmd.action == "pause":
-        await ports.playback.pause(owner_id)
-    elif cmd.action == "resume":
-        await ports.playback.resume(owner_id)
-    else:
-        assert cmd.device_id is not None
-        await ports.playback.transfer(owner_id, cmd.device_id.strip())
+    try:
+        if cmd.action == "pause":
+            await ports.playback.pause(owner_id)
+        elif cmd.action == "resume":
+            await ports.playback.resume(owner_id)
+        else:
+            assert cmd.device_id is not None
+            await ports.playback.transfer(owner_id, cmd.device_id.strip())
+    except AccountNotConnected as exc:
+        raise refuse(
+            InvalidState,
+            N_("Spotify is disconnected: reconnect it, or switch this session to manual playback."),
+        ) from exc
     row = await repo.get_session(s, cmd.session_id, lock=True)
     if cmd.action in ("pause", "resume") and row.player:
         row.player = _played(row.player, cmd.action == "resume", ports.clock.now())
     uow.record(
         events.PlayerControlled(session_id=row.id, action=cmd.action, device_id=cmd.device_id)
     )
+
+
+def spotify_failure_notice(exc: DomainError) -> str:
+    """What the streamer is told when Spotify could not follow a track change: the session
+    switched to manual playback. A lost connection says so (reconnecting is what helps); a
+    passing failure says it may work again."""
+    head = SPOTIFY_DISCONNECTED if isinstance(exc, AccountNotConnected) else SPOTIFY_FAILED
+    return f"{head} ({exc.message}): the session switched to manual playback."[:500]
 
 
 def _played(reading: dict[str, Any], playing: bool, now: dt.datetime) -> dict[str, Any]:

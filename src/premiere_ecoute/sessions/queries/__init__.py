@@ -14,6 +14,13 @@ from premiere_ecoute.sessions.queries.scores import (
     rating_totals,
     with_figures,
 )
+from premiere_ecoute.sessions.queries.show import (
+    latest_votes,
+    masked_id,
+    poll_view,
+    track_name,
+    voter_of_vote,
+)
 from premiere_ecoute.sessions.queries.upkeep import (
     ActiveTwitchSession,
     Expiring,
@@ -28,12 +35,11 @@ from premiere_ecoute.sessions.queries.upkeep import (
 )
 from premiere_ecoute.sessions.queries.views import (
     IDLE_VIEW,
+    REFRESH_KEY,
     active_session_of,
     check_readable,
     dashboard,
-    latest_votes,
     live_view,
-    masked_id,
     owner_of,
     player_progress,
     report,
@@ -51,6 +57,7 @@ from premiere_ecoute.sessions.queries.vod import (
 
 __all__ = [
     "IDLE_VIEW",
+    "REFRESH_KEY",
     "ActiveTwitchSession",
     "Expiring",
     "Followed",
@@ -75,6 +82,7 @@ __all__ = [
     "neighbours",
     "owner_of",
     "player_progress",
+    "poll_view",
     "prior_for",
     "progress",
     "rating_of",
@@ -89,5 +97,7 @@ __all__ = [
     "sessions_of",
     "sessions_to_replay",
     "track_duration_ms",
+    "track_name",
+    "voter_of_vote",
     "with_figures",
 ]

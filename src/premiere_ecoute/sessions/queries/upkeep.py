@@ -103,6 +103,7 @@ class Progress:
     status: str
     current_index: int | None
     notice: str | None
+    playback: str = "spotify"
 
 
 async def active_spotify_sessions(s: AsyncSession) -> dict[int, int]:
@@ -134,10 +135,13 @@ async def progress(s: AsyncSession, session_id: int) -> Progress | None:
     row = (
         await s.execute(
             select(
-                ListeningSession.status, ListeningSession.current_index, ListeningSession.notice
+                ListeningSession.status,
+                ListeningSession.current_index,
+                ListeningSession.notice,
+                ListeningSession.playback,
             ).where(ListeningSession.id == session_id)
         )
     ).first()
     if row is None:
         return None
-    return Progress(status=row[0], current_index=row[1], notice=row[2])
+    return Progress(status=row[0], current_index=row[1], notice=row[2], playback=row[3])

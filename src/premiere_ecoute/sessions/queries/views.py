@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from premiere_ecoute.core.errors import NotFound, ValidationFailed
 from premiere_ecoute.discography.models import Album, Playlist, Track
-from premiere_ecoute.sessions.models import CHAT_COMMANDS, ListeningSession, Vote
+from premiere_ecoute.sessions.models import CHAT_COMMANDS, ListeningSession
 from premiere_ecoute.sessions.queries.scores import with_figures
+from premiere_ecoute.sessions.queries.show import heard, latest_votes, poll_view, spotify_problem
 from premiere_ecoute.sessions.repository import get_session, scale_of, track_refs
 from premiere_ecoute.sessions.scores import TrackRef
 from premiere_ecoute.sessions.voting import load_report
@@ -37,7 +38,9 @@ async def _source(s: AsyncSession, row: ListeningSession) -> dict[str, Any]:
                 "kind": "playlist",
                 "spotify_id": pl.spotify_id,
                 "name": pl.name,
-                "artist": pl.owner,
+                # A playlist has no artist of its own: each track shows its own artists.
+                "artist": "",
+                "owner": pl.owner,
                 "cover_url": pl.cover_url,
                 "release_date": None,
             }
@@ -66,6 +69,7 @@ async def session_view(
             "track_id": ref.track_id,
             "track_number": ref.track_number,
             "name": ref.name,
+            "artists": list(ref.artists),
             "spotify_id": ref.spotify_id,
             "position": row.current_index + 1,
         }
@@ -88,6 +92,10 @@ async def session_view(
         },
         "track_count": len(row.track_ids),
         "notice": row.notice,
+        # The player monitor's view of Spotify: "disconnected" (reconnect it), "degraded"
+        # (failing for now, retrying), or what the player does; None while unknown.
+        "player_state": (row.player or {}).get("state") if row.playback == "spotify" else None,
+        "spotify_problem": spotify_problem(row) if row.status == "active" else None,
         "created_at": _iso(row.created_at),
         "started_at": _iso(row.started_at),
         "stopped_at": _iso(row.stopped_at),
@@ -159,7 +167,7 @@ async def dashboard(s: AsyncSession, user_id: int) -> dict[str, Any]:
             "id": view["id"],
             "status": view["status"],
             "album_name": view["source"]["name"],
-            "artist": view["source"]["artist"],
+            "artist": view["source"]["artist"] or view["source"].get("owner", ""),
             "cover_url": view["source"]["cover_url"],
             "viewer_score": (summary or {}).get("viewer_score"),
             "started_at": dt.datetime.fromisoformat(view["started_at"])
@@ -174,52 +182,6 @@ async def dashboard(s: AsyncSession, user_id: int) -> dict[str, Any]:
         row = await get_session(s, view["id"])
         recent.append(card(view, load_report(row).session_summary()))
     return {"active_session": card(running[0]) if running else None, "recent_sessions": recent}
-
-
-def masked_id(viewer_id: str) -> str:
-    """Enough of a viewer id to tell voters apart in a live feed, not to identify them."""
-    return f"…{viewer_id[-4:]}"
-
-
-async def latest_votes(s: AsyncSession, session_id: int, limit: int = 15) -> list[dict[str, Any]]:
-    """The session's latest chat/web/API ratings, newest first (a changed rating counts as
-    new). Viewer ids are masked; the streamer's own ratings are flagged ``is_streamer``."""
-    row = await get_session(s, session_id)
-    positions = {track_id: index + 1 for index, track_id in enumerate(row.track_ids)}
-    result = await s.execute(
-        select(
-            Vote.id,
-            Vote.viewer_id,
-            Vote.is_streamer,
-            Vote.value,
-            Vote.source,
-            Vote.sent_at,
-            Vote.track_id,
-            Track.track_number,
-            Track.name,
-        )
-        .join(Track, Track.id == Vote.track_id, isouter=True)
-        .where(Vote.session_id == session_id)
-        .order_by(Vote.sent_at.desc(), Vote.id.desc())
-        .limit(max(1, min(limit, 100)))
-    )
-    feed = []
-    for vote_id, viewer_id, is_streamer, value, source, sent_at, track_id, album_no, name in result:
-        number = album_no if row.source_kind == "album" and album_no else positions.get(track_id)
-        feed.append(
-            {
-                "id": vote_id,
-                "viewer": "streamer" if is_streamer else f"viewer {masked_id(viewer_id)}",
-                "masked_id": None if is_streamer else masked_id(viewer_id),
-                "is_streamer": bool(is_streamer),
-                "value": value,
-                "track_number": number,
-                "track_name": name or "",
-                "source": source,
-                "sent_at": _iso(sent_at),
-            }
-        )
-    return feed
 
 
 async def track_duration_ms(s: AsyncSession, track_id: int) -> int | None:
@@ -247,7 +209,10 @@ async def owner_of(s: AsyncSession, session_id: int) -> int | None:
     return await s.scalar(select(ListeningSession.user_id).where(ListeningSession.id == session_id))
 
 
-COMPACT_OMITS = ("detail", "report", "latest_votes")
+COMPACT_OMITS = ("detail", "report", "latest_votes", "poll")
+# A view that must be read again at a known moment says so under this key (the live hub
+# takes it out and reads the view again then): what a delayed stream's audience hears.
+REFRESH_KEY = "_refresh_in_s"
 IDLE_VIEW: dict[str, Any] = {
     "active": False,
     "status": None,
@@ -258,6 +223,7 @@ IDLE_VIEW: dict[str, Any] = {
     "track": None,
     "album": None,
     "latest_votes": [],
+    "poll": None,
 }
 
 
@@ -289,6 +255,24 @@ async def live_view(
     detail = await session_view(s, row, refs)
     report = report_of(row, refs)
     current = detail["current_track"]
+    votes_open = detail["votes_open"]
+    refresh_in_s: float | None = None
+    if compact and row.stream_delay_s and current is not None:
+        # The audience hears the stream late: the public page and the overlay show the track
+        # they hear, and whether a vote sent now counts for it (SPEC §4.3).
+        now_heard = heard(row, now)
+        index = now_heard.index if now_heard.index is not None else 0
+        ref = refs[index]
+        current = {
+            "track_id": ref.track_id,
+            "track_number": ref.track_number,
+            "name": ref.name,
+            "artists": list(ref.artists),
+            "spotify_id": ref.spotify_id,
+            "position": index + 1,
+        }
+        votes_open = now_heard.votes_open
+        refresh_in_s = now_heard.refresh_in_s
     duration = await track_duration_ms(s, current["track_id"]) if current else None
     track = None
     if current is not None:
@@ -296,9 +280,11 @@ async def live_view(
             (t for t in report["tracks"] if t["track_id"] == current["track_id"]), {}
         )
         track = {
+            "id": current["track_id"],
             "number": current["position"],
             "total": detail["track_count"],
             "name": current["name"],
+            "artist": ", ".join(current["artists"]) or detail["source"]["artist"],
             "viewer_score": entry.get("viewer_score"),
             "streamer_score": entry.get("streamer_score"),
             "votes": entry.get("votes"),
@@ -308,11 +294,12 @@ async def live_view(
     view: dict[str, Any] = {
         "active": row.status == "active",
         "status": row.status,
-        "votes_open": detail["votes_open"],
+        "votes_open": votes_open,
         "scale": detail["scale"],
         "album": {
             "name": detail["source"]["name"],
-            "artist": detail["source"]["artist"],
+            # A playlist's tracks each have their own artists: the one playing is shown.
+            "artist": detail["source"]["artist"] or (track or {}).get("artist", ""),
             "cover_url": detail["source"]["cover_url"],
         },
         "track": track,
@@ -334,7 +321,14 @@ async def live_view(
         "notice": detail["notice"],
     }
     if not compact:
-        view.update(detail=detail, report=report, latest_votes=await latest_votes(s, row.id))
+        view.update(
+            detail=detail,
+            report=report,
+            latest_votes=await latest_votes(s, row.id),
+            poll=await poll_view(s, row, refs, now),
+        )
+    if refresh_in_s is not None:
+        view[REFRESH_KEY] = refresh_in_s
     return view
 
 

@@ -27,6 +27,7 @@ class TrackRef:
     spotify_id: str
     track_number: int
     name: str
+    artists: tuple[str, ...] = ()
 
 
 @dataclass
@@ -146,6 +147,7 @@ class ReportState:
             "spotify_id": ref.spotify_id,
             "track_number": ref.track_number,
             "name": ref.name,
+            "artists": list(ref.artists),
             "viewer_score": viewer,
             "streamer_score": streamer,
             "votes": votes,

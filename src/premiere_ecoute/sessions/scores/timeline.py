@@ -126,6 +126,17 @@ class Timeline:
             return Attribution(track_id, "window_closed")
         return Attribution(track_id)
 
+    def changes_between(self, after: datetime, until: datetime) -> list[datetime]:
+        """Moments in ``(after, until]`` when the current track or a vote window changed,
+        sorted: what a view shifted by the stream delay must show anew at each of them."""
+        moments = [t for t in self._starts if after < t <= until]
+        for w in self._windows.values():
+            moments += [t for t in w.opens if after < t <= until]
+            moments += [t for t in w.closes if t is not None and after < t <= until]
+        if self.stopped_at is not None and after < self.stopped_at <= until:
+            moments.append(self.stopped_at)
+        return sorted(moments)
+
     # ---- live changes -----------------------------------------------------------------------
     # Times earlier than the last recorded one are moved up to it: commands may be handled by
     # processes whose clocks differ by a few milliseconds, and the lists must stay sorted.

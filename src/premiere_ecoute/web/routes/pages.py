@@ -10,7 +10,12 @@ from fastapi.responses import HTMLResponse
 from premiere_ecoute.accounts.queries import user_by_login
 from premiere_ecoute.core.errors import DomainError, Forbidden, InvalidState, NotFound, Unauthorized
 from premiere_ecoute.sessions.commands import CastVote
-from premiere_ecoute.sessions.queries import active_session_of, dashboard, live_followed
+from premiere_ecoute.sessions.queries import (
+    active_session_of,
+    dashboard,
+    live_followed,
+    track_name,
+)
 from premiere_ecoute.sessions.scores import Scale
 from premiere_ecoute.web.auth import page_user
 from premiere_ecoute.web.deps import deps
@@ -86,17 +91,29 @@ async def live_vote(request: Request, login: str) -> HTMLResponse:
             raise InvalidState(_("No session is running right now."))
         if not isinstance(value, str) or not value.strip():
             raise InvalidState(_("Choose a rating."))
+        shown = str(form.get("track_id") or "").strip()
         outcome = await c.bus.execute(
-            CastVote(session_id=active.id, actor_id=user.id, value=value, source="web"),
+            CastVote(
+                session_id=active.id,
+                actor_id=user.id,
+                value=value,
+                source="web",
+                track_id=int(shown) if shown.isdigit() and len(shown) < 19 else None,
+            ),
             actor=actor_of(request, user),
         )
+        async with c.db.session() as s:
+            rated = await track_name(s, outcome.accepted[0].track_id)
     except DomainError as exc:
         message = escape(translate_error(request, exc))
         return HTMLResponse(
             f'<span class="vote-error">{message}</span>', status_code=exc.status_code
         )
     accepted = escape(outcome.accepted[0].value)
-    return HTMLResponse(f'<span class="vote-ok">{escape(_("Your rating:"))} {accepted}</span>')
+    of_track = f' <span class="vote-track">· {escape(rated)}</span>' if rated else ""
+    return HTMLResponse(
+        f'<span class="vote-ok">{escape(_("Your rating:"))} {accepted}</span>{of_track}'
+    )
 
 
 @router.get("/overlay/{login}")

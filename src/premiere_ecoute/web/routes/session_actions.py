@@ -15,6 +15,7 @@ from premiere_ecoute.accounts.models import User
 from premiere_ecoute.core.errors import DomainError, NotFound, ValidationFailed
 from premiere_ecoute.core.messages import Command
 from premiere_ecoute.sessions import commands as cmd
+from premiere_ecoute.sessions.queries import voter_of_vote
 from premiere_ecoute.web.access import session_access
 from premiere_ecoute.web.auth import page_user
 from premiere_ecoute.web.deps import deps
@@ -41,6 +42,10 @@ ACTIONS = (
     "resume",
     "device",
     "chat-commands",
+    "end-poll",
+    "poll-again",
+    "playback",
+    "remove-voter",
 )
 
 
@@ -99,7 +104,32 @@ def build_command(
         enabled = tuple((name, form.get(name) == "on") for name in cmd.CHAT_COMMAND_NAMES)
         chat = cmd.SetChatCommands(session_id=sid, actor_id=uid, language=language, enabled=enabled)
         return chat, _("Chat commands saved.")
+
+    if action == "end-poll":
+        return cmd.EndPoll(session_id=sid, actor_id=uid), _("The poll has ended.")
+    if action == "poll-again":
+        return cmd.RunPollAgain(session_id=sid, actor_id=uid), _("A new poll is running.")
+    if action == "playback":
+        playback = str(form.get("playback") or "").strip()
+        if playback not in cmd.PLAYBACKS:
+            raise ValidationFailed(_("Choose Spotify or manual playback."))
+        switch = cmd.SwitchPlayback(session_id=sid, actor_id=uid, playback=playback)
+        if playback == "manual":
+            return switch, _("Manual playback: play the album yourself and use Next.")
+        return switch, _("Spotify plays the session again.")
     raise NotFound(_("Unknown action."))
+
+
+async def _voter_of(request: Request, session_id: int, form: Mapping[str, Any]) -> str:
+    """The viewer behind a vote of the feed (the page names votes, never viewer ids)."""
+    raw = str(form.get("vote_id") or "").strip()
+    viewer = None
+    if raw.isdigit() and len(raw) < 19:
+        async with deps(request).db.session() as s:
+            viewer = await voter_of_vote(s, session_id, int(raw))
+    if viewer is None:
+        raise ValidationFailed(gettext_for(request)("Choose a voter from the feed."))
+    return viewer
 
 
 @router.post("/sessions/{session_id:int}/actions/{action}")
@@ -121,7 +151,14 @@ async def session_action(request: Request, session_id: int, action: str) -> Resp
     try:
         if action in ACTIONS:
             await session_access(request, session_id)
-            command, message = build_command(action, session_id, user, form, _)
+            if action == "remove-voter":
+                viewer = await _voter_of(request, session_id, form)
+                command: Command = cmd.RemoveVoter(
+                    session_id=session_id, actor_id=user.id, viewer_id=viewer
+                )
+                message = _("This voter's votes no longer count in this session.")
+            else:
+                command, message = build_command(action, session_id, user, form, _)
             await deps(request).bus.execute(command, actor=actor_of(request, user))
         else:
             raise NotFound(_("Unknown action."))

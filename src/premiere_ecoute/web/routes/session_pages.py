@@ -33,6 +33,7 @@ from premiere_ecoute.web.forms import (
 from premiere_ecoute.web.live import LiveHub
 from premiere_ecoute.web.routes import (
     session_actions,
+    session_edit,
     session_player,
     session_reports,
     session_vod,
@@ -41,6 +42,7 @@ from premiere_ecoute.web.routes import (
 log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
 router.include_router(session_actions.router)
+router.include_router(session_edit.router)
 router.include_router(session_player.router)
 router.include_router(session_reports.router)
 router.include_router(session_vod.router)

@@ -118,7 +118,7 @@ def draw_recap(
     x, width = 470, WIDTH - 470 - 60
     draw.text((x, 62), f"{labels.brand} · {login}".upper(), font=font(22, True), fill=MUTED)
     draw.text((x, 100), fit(draw, name, font(52, True), width), font=font(52, True), fill=TEXT)
-    artist = fit(draw, source.get("artist") or "", font(30), width)
+    artist = fit(draw, source.get("artist") or source.get("owner") or "", font(30), width)
     draw.text((x, 168), artist, font=font(30), fill=MUTED)
     scale = report["scale"]
     suffix = f" / {max(int(o) for o in scale['options'])}" if scale["kind"] == "numeric" else ""

@@ -116,6 +116,7 @@ def report_csv(report: dict[str, Any]) -> str:
         [
             "track_number",
             "name",
+            "artists",
             "spotify_id",
             "viewer_score",
             "streamer_score",
@@ -133,6 +134,7 @@ def report_csv(report: dict[str, Any]) -> str:
                 for v in (
                     t["track_number"],
                     t["name"],
+                    ", ".join(t.get("artists") or ()),
                     t["spotify_id"],
                     t["viewer_score"],
                     t["streamer_score"],

@@ -13,7 +13,8 @@
  *   "votes_open": true,
  *   "scale":   {"kind": "numeric", "options": ["0", "1", ..., "10"]},
  *   "album":   {"name": "...", "artist": "...", "cover_url": "https://..."},
- *   "track":   {"number": 3, "total": 12, "name": "...", "progress_ms": 61000,
+ *   "track":   {"id": 42, "number": 3, "total": 12, "name": "...", "artist": "...",
+ *               "progress_ms": 61000,
  *               "duration_ms": 210000, "is_playing": true, "viewer_score": 7.25,
  *               "streamer_score": 8, "votes": 41, "distribution": {"0": 0, ..., "10": 3}},
  *   "session": {"viewer_score": 7.1, "streamer_score": 7.8, "votes": 320, "voters": 58},
@@ -178,6 +179,18 @@
     if (!root) return;
     root.classList.remove("is-connected");
     root.classList.add("is-disconnected");
+  });
+
+  // A vote from the public page names the track it shows (the one the viewer hears, with the
+  // stream delay): the server refuses it rather than count it for another track.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var source = event.detail && event.detail.elt;
+    if (!source || !source.closest || !source.closest("[data-vote-options]")) return;
+    var root = source.closest("[data-live]");
+    var track = root && (states.get(root) || {}).track;
+    if (track && track.id !== undefined && track.id !== null) {
+      event.detail.parameters.track_id = String(track.id);
+    }
   });
 
   // Track progress moves between server updates without a message per second.

@@ -16,6 +16,11 @@
  *     the [data-progress] bar);
  *   - the feed of the latest votes ([data-vote-feed], snapshot.latest_votes, newest first),
  *     labels taken from its data-labels; items not seen before get the class is-new;
+ *   - the Twitch poll panel ([data-poll-panel], snapshot.poll): choices with counts and
+ *     percentages, a countdown from poll.remaining_ms, classes poll-running | poll-ended;
+ *   - classes playback-spotify | playback-manual from snapshot.detail.playback (CSS shows
+ *     .only-spotify / .only-manual), and the [data-spotify-problem] banner matching
+ *     snapshot.detail.spotify_problem ("disconnected" | "unreachable");
  *   - the overlay URL builder ([data-overlay-builder], [data-overlay-url], [data-copy]) and
  *     its preview ([data-overlay-preview], shown on demand by [data-preview-toggle]).
  * Refused commands answer 4xx/5xx with an HTML message: they are swapped in like successes.
@@ -115,17 +120,32 @@
     }
     var who = vote.is_streamer
       ? labels.streamer || "streamer"
-      : (labels.viewer || "viewer {id}").replace("{id}", vote.masked_id || "");
+      : vote.viewer_name || (labels.viewer || "viewer {id}").replace("{id}", vote.masked_id || "");
+    if (vote.early) item.classList.add("is-early");
     part(item, "span", "feed-who", who);
     part(item, "strong", "feed-value", String(vote.value));
     var meta = part(item, "span", "muted feed-meta", "");
-    part(meta, "span", "feed-track", "#" + (vote.track_number || "?") + " " + (vote.track_name || ""));
+    if (vote.early) {
+      part(meta, "span", "badge feed-early", labels.early || "before the start").title = labels.early_title || "";
+    } else {
+      part(meta, "span", "feed-track", "#" + (vote.track_number || "?") + " " + (vote.track_name || ""));
+    }
     part(meta, "span", "badge feed-source", (labels.sources || {})[vote.source] || vote.source);
     var when = part(meta, "time", "feed-time", "");
     if (vote.sent_at) {
       when.setAttribute("datetime", vote.sent_at);
       var date = new Date(vote.sent_at);
       when.textContent = isNaN(date) ? "" : timeFormat.format(date);
+    }
+    if (!vote.is_streamer && !vote.early && labels.remove_url) {
+      var remove = part(item, "button", "button button-small feed-remove", labels.remove || "Remove");
+      remove.type = "button";
+      remove.title = (labels.remove_title || "").replace("{name}", who);
+      remove.setAttribute("data-remove-vote", String(vote.id));
+      remove.setAttribute("hx-post", labels.remove_url);
+      remove.setAttribute("hx-vals", JSON.stringify({ vote_id: vote.id }));
+      remove.setAttribute("hx-target", "#action-feedback");
+      remove.setAttribute("hx-confirm", (labels.remove_confirm || "").replace("{name}", who));
     }
     return item;
   }
@@ -142,15 +162,77 @@
     });
     var first = !list.hasAttribute("data-rendered");
     var labels = feedLabels(list);
+    labels.remove_url = list.getAttribute("data-remove-url");
     var items = votes.map(function (vote, index) {
       var item = feedItem(vote, labels);
       if (!first && !seen[ids[index]]) item.classList.add("is-new");
       return item;
     });
     list.replaceChildren.apply(list, items);
+    if (window.htmx) window.htmx.process(list);
     list.setAttribute("data-rendered", ids.join(","));
     var empty = root.querySelector("[data-vote-feed-empty]");
     if (empty) empty.hidden = votes.length > 0;
+  }
+
+  function pollLabels(panel) {
+    try {
+      return JSON.parse(panel.getAttribute("data-poll-labels") || "{}");
+    } catch (error) {
+      return {};
+    }
+  }
+
+  function pollRemainingMs(poll) {
+    if (!poll || poll.status !== "running") return 0;
+    var left = poll.remaining_ms || 0;
+    if (poll.received_at) left -= Date.now() - poll.received_at;
+    return Math.max(0, left);
+  }
+
+  // The poll of the current track: choices with live counts and percentages, a countdown.
+  function renderPoll(root) {
+    var panel = root.querySelector("[data-poll-panel]");
+    if (!panel) return;
+    var state = states.get(root) || {};
+    var poll = state.poll;
+    var polls = state.detail ? state.detail.vote_mode !== "chat" : !panel.hidden;
+    panel.hidden = !polls;
+    var labels = pollLabels(panel);
+    var left = pollRemainingMs(poll);
+    var running = !!poll && poll.status === "running" && left > 0;
+    panel.classList.toggle("poll-running", running);
+    panel.classList.toggle("poll-ended", !!poll && !running);
+    setText(panel.querySelector("[data-poll-track]"), poll ? poll.track_name || "" : "");
+    var stateText = !poll ? labels.waiting || "" : running ? (labels.ends_in || "{time}").replace("{time}", clock(left)) : labels.ended || "";
+    setText(panel.querySelector("[data-poll-state]"), stateText);
+    setText(panel.querySelector("[data-poll-total]"), countFormat.format(poll ? poll.total || 0 : 0));
+    var list = panel.querySelector("[data-poll-choices]");
+    if (!list) return;
+    var choices = poll ? poll.choices || [] : [];
+    var key = JSON.stringify(choices);
+    if (list.getAttribute("data-rendered") === key) return;
+    list.setAttribute("data-rendered", key);
+    list.replaceChildren.apply(list, choices.map(function (choice) {
+      var item = document.createElement("li");
+      item.className = "poll-choice";
+      item.setAttribute("data-poll-option", choice.option);
+      var label = document.createElement("span");
+      label.className = "poll-option";
+      label.textContent = choice.option;
+      var bar = document.createElement("span");
+      bar.className = "poll-bar";
+      var fill = document.createElement("span");
+      fill.className = "poll-bar-fill";
+      fill.style.width = String(choice.percent || 0) + "%";
+      bar.appendChild(fill);
+      var figures = document.createElement("span");
+      figures.className = "poll-figures";
+      figures.setAttribute("data-poll-percent", "");
+      figures.textContent = String(choice.percent || 0) + " % (" + countFormat.format(choice.votes || 0) + ")";
+      item.append(label, bar, figures);
+      return item;
+    }));
   }
 
   function render(root) {
@@ -158,6 +240,15 @@
     ["preparing", "active", "stopped"].forEach(function (status) {
       root.classList.toggle("status-" + status, state.status === status);
     });
+    var detail = state.detail || {};
+    if (detail.playback) {
+      root.classList.toggle("playback-spotify", detail.playback === "spotify");
+      root.classList.toggle("playback-manual", detail.playback !== "spotify");
+    }
+    root.querySelectorAll("[data-spotify-problem]").forEach(function (banner) {
+      banner.hidden = banner.getAttribute("data-spotify-problem") !== detail.spotify_problem;
+    });
+    renderPoll(root);
     var notice = root.querySelector("[data-control-notice]");
     if (notice) {
       setText(notice, state.notice || "");
@@ -182,6 +273,7 @@
       return; // app.js reports malformed events
     }
     if (payload.track) payload.track.received_at = Date.now();
+    if (payload.poll) payload.poll.received_at = Date.now();
     var state = kind === "snapshot" ? payload : Object.assign({}, states.get(root) || {}, payload);
     states.set(root, state);
     render(root);
@@ -259,6 +351,7 @@
     // The elapsed time moves between snapshots, like app.js's progress bar.
     window.setInterval(function () {
       document.querySelectorAll("[data-control].player-playing").forEach(renderPlayer);
+      document.querySelectorAll("[data-control]").forEach(renderPoll);
     }, 1000);
   }
 

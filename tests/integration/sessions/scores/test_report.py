@@ -36,6 +36,7 @@ TRACK_KEYS = {
     "spotify_id",
     "track_number",
     "name",
+    "artists",
     "viewer_score",
     "streamer_score",
     "votes",

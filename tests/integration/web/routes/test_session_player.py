@@ -143,7 +143,7 @@ async def test_player_actions_need_a_running_spotify_session(
     assert not {"pause", "resume", "transfer"} & set(memory_ports.playback.names())
 
 
-async def test_control_page_shows_the_player_only_for_spotify_sessions(
+async def test_control_page_shows_the_player_for_spotify_sessions_only(
     container: Any, memory_ports: Any, cast: Cast, app: Any
 ) -> None:
     memory_ports.playback.devices.append("phone")
@@ -160,8 +160,11 @@ async def test_control_page_shows_the_player_only_for_spotify_sessions(
     assert re.search(r'<option value="phone"\s+selected>', page)
     assert re.search(r'<option value="device-1"\s+>', page)
     assert 'data-action="pause"' in page and 'data-action="resume"' in page
-    assert "data-player" not in by_hand and 'data-action="pause"' not in by_hand
-    assert 'data-action="next"' in by_hand  # manual sessions still move by hand
+    # A manual session hides the player (its class shows the manual controls instead), and
+    # keeps it in the page for a switch to Spotify mid-show.
+    assert "playback-manual" in by_hand and "playback-spotify" in page
+    assert 'class="only-active only-spotify player"' in by_hand
+    assert 'class="button only-manual" data-action="next"' in by_hand
 
 
 # The feed of the latest votes ---------------------------------------------------------------

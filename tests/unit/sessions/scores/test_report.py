@@ -65,8 +65,8 @@ def test_report_has_the_exact_json_shape() -> None:
     assert report["scale"] == {"kind": "numeric", "options": [str(n) for n in range(11)]}
     assert [t["track_id"] for t in report["tracks"]] == [101, 102, 103]
     assert list(report["tracks"][0]) == [
-        "track_id", "spotify_id", "track_number", "name", "viewer_score", "streamer_score",
-        "votes", "voters", "poll_votes", "distribution",
+        "track_id", "spotify_id", "track_number", "name", "artists", "viewer_score",
+        "streamer_score", "votes", "voters", "poll_votes", "distribution",
     ]  # fmt: skip
 
 
@@ -77,6 +77,7 @@ def test_unrated_track_is_listed_with_nulls_and_every_option_at_zero() -> None:
         "spotify_id": "sp1",
         "track_number": 1,
         "name": "Opening",
+        "artists": [],
         "viewer_score": None,
         "streamer_score": None,
         "votes": 0,
