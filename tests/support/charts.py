@@ -10,7 +10,7 @@ from premiere_ecoute.accounts.models import User
 from premiere_ecoute.discography.models import AlbumInfo
 from premiere_ecoute.jobs.charts import refresh_charts
 from tests.support.memory_ports import sample_album
-from tests.support.sessions import apply, ballot, move, prepared_and_started, stop
+from tests.support.sessions import Cast, apply, ballot, move, prepared_and_started, stop
 
 
 def album(spotify_id: str, name: str, artist: str, tracks: int) -> AlbumInfo:
@@ -21,6 +21,7 @@ ALPHA = album("AlphaAAAAAAAAAAAAAAAAA", "Alpha", "Artist One", 3)
 BETA = album("BetaBBBBBBBBBBBBBBBBBB", "Beta", "Artist Two", 2)
 GAMMA = album("GammaCCCCCCCCCCCCCCCCC", "Gamma", "Artist One", 2)
 ALBUMS = (ALPHA, BETA, GAMMA)
+DAY = 86400
 
 
 async def played(
@@ -56,3 +57,44 @@ async def played(
 
 async def refreshed(c: Any) -> int:
     return await refresh_charts(c.kernel)
+
+
+async def five_sessions(c: Any, cast: Cast) -> dict[str, int]:
+    """The sessions S1..S5 described in tests/integration/sessions/charts/test_charts.py;
+    viewer ``a`` is ``cast.viewer``."""
+    one, two = cast.streamer, cast.rival
+    a = cast.viewer.twitch_user_id or "a"
+    ids = {
+        "S1": await played(
+            c,
+            one,
+            ALPHA,
+            [
+                {a: "10", "b": "10", "c": "0", "d": "0", "e": "10", "f": "0"},
+                {a: "8", "b": "6"},
+                {a: "5", "b": "5"},
+            ],
+            streamer_ratings=["9", "7", "5"],
+        ),
+        "S2": await played(
+            c,
+            two,
+            BETA,
+            [{a: "5", "b": "4", "c": "3"}, {a: "1"}],
+            scale="1-5",
+            streamer_ratings=["2"],
+        ),
+        "S3": await played(
+            c,
+            two,
+            GAMMA,
+            [{a: "smash", "b": "smash", "c": "pass"}, {a: "smash"}],
+            scale="smash-pass",
+        ),
+    }
+    c.kernel.clock.advance(10 * DAY)
+    ids["S4"] = await played(
+        c, one, BETA, [{a: "2", "b": "4"}, {a: "6"}], streamer_ratings=["3", "6"]
+    )
+    ids["S5"] = await played(c, two, ALPHA, [{a: "10", "b": "0", "c": "10", "d": "0"}])
+    return ids

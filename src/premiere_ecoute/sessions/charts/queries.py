@@ -20,6 +20,7 @@ from premiere_ecoute.sessions.charts.rules import (
     MIN_TASTE_OVERLAP,
     PRIOR_WEIGHT,
     RANKED_FAMILIES,
+    divisiveness,
     family_of,
     mean,
     moments,
@@ -258,9 +259,7 @@ async def album_page(s: AsyncSession, spotify_id: str) -> dict[str, Any] | None:
                     if r.n and prior is not None
                     else None
                 ),
-                "divisiveness": (
-                    2 * max(r.q / r.n - mean * mean, 0.0) ** 0.5 if mean is not None else None
-                ),
+                "divisiveness": divisiveness(r.tot, r.q, r.n) if r.n else None,
                 "streamer": _out_of_ten(r.streamer),
             }
         )

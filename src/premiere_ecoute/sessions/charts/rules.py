@@ -22,6 +22,7 @@ from premiere_ecoute.sessions.scores.scale import PRESETS, Scale
 PRIOR_WEIGHT = 10  # C: the Bayesian average's weight of the instance's mean, in ratings
 MIN_DIVISIVE_RATINGS = 10  # fewer ratings than this say nothing about a split
 MIN_TASTE_OVERLAP = 5  # tracks rated by both before a taste match is shown
+VARIANCE_EPSILON = 1e-12
 SMASH_PASS = "smash-pass"
 CUSTOM_NUMERIC = "custom-numeric"
 CUSTOM = "custom"
@@ -84,7 +85,9 @@ def divisiveness(total: float, sumsq: float, ratings: int) -> float:
     if ratings <= 0:
         return 0.0
     mean = total / ratings
-    return 2 * math.sqrt(max(sumsq / ratings - mean * mean, 0.0))
+    variance = sumsq / ratings - mean * mean
+    # Rounding leaves a tiny variance where every rating is the same: that is no split.
+    return 2 * math.sqrt(variance) if variance > VARIANCE_EPSILON else 0.0
 
 
 def pearson(pairs: Sequence[tuple[float, float]]) -> float | None:

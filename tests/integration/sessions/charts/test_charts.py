@@ -24,54 +24,14 @@ from premiere_ecoute.sessions.charts import queries
 from premiere_ecoute.sessions.charts.models import ChartSession, ChartTrack
 from premiere_ecoute.sessions.models import Vote
 from premiere_ecoute.sessions.voting import rebuild_report
-from tests.support.charts import ALPHA, BETA, GAMMA, played, refreshed
+from tests.support.charts import ALPHA, five_sessions, played, refreshed
 from tests.support.sessions import Cast
 
 M010 = 8.6 / 17
-DAY = 86400
 
 
 def approx(value: float) -> Any:
     return pytest.approx(value, abs=1e-9)
-
-
-async def five_sessions(c: Any, cast: Cast) -> dict[str, int]:
-    one, two = cast.streamer, cast.rival
-    a = cast.viewer.twitch_user_id or "a"
-    ids = {
-        "S1": await played(
-            c,
-            one,
-            ALPHA,
-            [
-                {a: "10", "b": "10", "c": "0", "d": "0", "e": "10", "f": "0"},
-                {a: "8", "b": "6"},
-                {a: "5", "b": "5"},
-            ],
-            streamer_ratings=["9", "7", "5"],
-        ),
-        "S2": await played(
-            c,
-            two,
-            BETA,
-            [{a: "5", "b": "4", "c": "3"}, {a: "1"}],
-            scale="1-5",
-            streamer_ratings=["2"],
-        ),
-        "S3": await played(
-            c,
-            two,
-            GAMMA,
-            [{a: "smash", "b": "smash", "c": "pass"}, {a: "smash"}],
-            scale="smash-pass",
-        ),
-    }
-    c.kernel.clock.advance(10 * DAY)
-    ids["S4"] = await played(
-        c, one, BETA, [{a: "2", "b": "4"}, {a: "6"}], streamer_ratings=["3", "6"]
-    )
-    ids["S5"] = await played(c, two, ALPHA, [{a: "10", "b": "0", "c": "10", "d": "0"}])
-    return ids
 
 
 async def chart(c: Any, period: str = "all", family: str = "all") -> dict[str, Any]:
