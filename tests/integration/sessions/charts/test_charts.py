@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import delete, select, text
 
 from premiere_ecoute.core.errors import ValidationFailed
+from premiere_ecoute.jobs.tasks import register_tasks
 from premiere_ecoute.sessions.charts import queries
 from premiere_ecoute.sessions.charts.models import ChartSession, ChartTrack
 from premiere_ecoute.sessions.models import Vote
@@ -170,3 +171,11 @@ async def test_bad_filters_are_refused() -> None:
     with pytest.raises(ValidationFailed):
         queries.ChartFilter.parse("week", "custom")
     assert queries.ChartFilter.parse(None, None) == queries.ChartFilter("all", "all")
+
+
+async def test_the_refresh_is_a_periodic_job_of_the_worker(container: Any) -> None:
+    register_tasks(container.job_deps(), "test")
+    assert "refresh_charts" in container.jobs.tasks
+    periodic = container.jobs.periodic_registry.periodic_tasks.values()
+    job = next(p for p in periodic if p.periodic_id == "refresh-charts")
+    assert job.cron == "* * * * *"
