@@ -1,6 +1,6 @@
 """Charts and viewers' histories: per-session and per-track aggregates of finished album
-sessions (kept by a periodic job), the viewer's public-profile switch, and an index to read
-one viewer's votes.
+sessions and the chart pages' snapshots (kept by a periodic job), the viewer's
+public-profile switch, and an index to read one viewer's votes.
 
 Revision ID: 0012
 Revises: 0005
@@ -9,6 +9,7 @@ Create Date: 2026-12-05
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0012"
 down_revision = "0005"
@@ -71,6 +72,14 @@ def upgrade() -> None:
     op.create_index("ix_chart_tracks_stopped_at", "chart_tracks", ["stopped_at"])
     op.create_index("ix_chart_tracks_album_id", "chart_tracks", ["album_id"])
     op.create_index("ix_chart_tracks_track_id", "chart_tracks", ["track_id"])
+    op.create_table(
+        "chart_snapshots",
+        sa.Column("period", sa.String(length=10), nullable=False),
+        sa.Column("family", sa.String(length=20), nullable=False),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("data", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.PrimaryKeyConstraint("period", "family", name=op.f("pk_chart_snapshots")),
+    )
     op.add_column(
         "users",
         sa.Column("ratings_public", sa.Boolean(), server_default=sa.text("false"), nullable=False),
@@ -81,5 +90,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_votes_viewer_id", table_name="votes")
     op.drop_column("users", "ratings_public")
+    op.drop_table("chart_snapshots")
     op.drop_table("chart_tracks")
     op.drop_table("chart_sessions")

@@ -9,8 +9,10 @@ ranked."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from premiere_ecoute.core.orm import Base
@@ -62,3 +64,15 @@ class ChartTrack(Base):
     sumsq: Mapped[float | None] = mapped_column(Float)
     extremes: Mapped[int] = mapped_column(Integer)
     streamer: Mapped[float | None] = mapped_column(Float)  # the streamer's rating, normalised
+
+
+class ChartSnapshot(Base):
+    """A chart page's figures for one period and scale family, computed by the refresh job so
+    that a page view reads one row whatever the size of the history."""
+
+    __tablename__ = "chart_snapshots"
+
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    family: Mapped[str] = mapped_column(String(20), primary_key=True)
+    computed_at: Mapped[dt.datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)

@@ -11,10 +11,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from premiere_ecoute.core.errors import N_, ValidationFailed, refuse
+from premiere_ecoute.sessions.charts.models import ChartSnapshot
 from premiere_ecoute.sessions.charts.rules import (
     MIN_DIVISIVE_RATINGS,
     MIN_TASTE_OVERLAP,
@@ -74,64 +75,88 @@ _PRIORS = """
     WHERE total IS NOT NULL AND ratings > 0 GROUP BY family
 """
 
+_IN_PERIOD = "cs.stopped_at >= :since AND cs.family = ANY(:families) AND cs.ratings > 0"
+
+
+def _links(table: str, column: str, key: str, where: str) -> str:
+    """The newest reports of one chart row, read once the row is among the few shown."""
+    return (
+        f"ARRAY(SELECT cs.session_id FROM {table} cs WHERE cs.{column} = {key} AND {where}"
+        f" ORDER BY cs.stopped_at DESC, cs.session_id DESC LIMIT {SESSION_LINKS})"
+    )
+
+
 # Albums in the period, with each album's prior: the families' means weighted by its ratings
-# in each (exactly m when all its ratings are of one family).
-_ALBUM_GROUPS = f"""
+# in each (exactly m when all its ratings are of one family). Sums first, ranked, then the
+# few rows shown get their names and report links.
+def _albums_sql(order: str, having: str = "") -> str:
+    return f"""
     WITH priors AS ({_PRIORS}),
     per AS (
         SELECT cs.album_id, SUM(cs.ratings) AS n, SUM(cs.total) AS tot, SUM(cs.sumsq) AS q,
-               SUM(cs.ratings * p.m) / SUM(cs.ratings) AS prior, COUNT(*) AS sessions,
-               (array_agg(cs.session_id ORDER BY cs.stopped_at DESC, cs.session_id DESC))
-                   [1:{SESSION_LINKS}] AS session_ids
+               SUM(cs.ratings * p.m) / SUM(cs.ratings) AS prior, COUNT(*) AS sessions
         FROM chart_sessions cs JOIN priors p ON p.family = cs.family
-        WHERE cs.stopped_at >= :since AND cs.family = ANY(:families) AND cs.ratings > 0
-        GROUP BY cs.album_id
+        WHERE {_IN_PERIOD}
+        GROUP BY cs.album_id {having}
+    ),
+    ranked AS (
+        SELECT per.*,
+               ({PRIOR_WEIGHT} * per.prior + per.tot) / ({PRIOR_WEIGHT} + per.n) AS bayes,
+               2 * sqrt(greatest(per.q / per.n - (per.tot / per.n) ^ 2, 0)) AS split
+        FROM per ORDER BY {order} LIMIT :limit
     )
-    SELECT per.album_id, per.n, per.tot, per.q, per.prior, per.sessions, per.session_ids,
-           ({PRIOR_WEIGHT} * per.prior + per.tot) / ({PRIOR_WEIGHT} + per.n) AS bayes,
-           2 * sqrt(greatest(per.q / per.n - (per.tot / per.n) ^ 2, 0)) AS split,
+    SELECT r.*, {_links("chart_sessions", "album_id", "r.album_id", _IN_PERIOD)} AS session_ids,
            a.spotify_id, a.name, a.artists ->> 0 AS artist, a.cover_url
-    FROM per JOIN albums a ON a.id = per.album_id
-"""
+    FROM ranked r JOIN albums a ON a.id = r.album_id
+    ORDER BY {order.replace("per.", "r.")}
+    """
 
-_TOP_ALBUMS = text(_ALBUM_GROUPS + " ORDER BY bayes DESC, per.n DESC, per.album_id LIMIT :limit")
+
+_TOP_ALBUMS = text(_albums_sql("bayes DESC, per.n DESC, per.album_id"))
 _DIVISIVE_ALBUMS = text(
-    _ALBUM_GROUPS
-    + " WHERE per.n >= :min_n ORDER BY split DESC, per.n DESC, per.album_id LIMIT :limit"
+    _albums_sql("split DESC, per.n DESC, per.album_id", "HAVING SUM(cs.ratings) >= :min_n")
 )
 
 _DIVISIVE_TRACKS = text(
     f"""
     WITH per AS (
-        SELECT ct.track_id, SUM(ct.ratings) AS n, SUM(ct.total) AS tot, SUM(ct.sumsq) AS q,
-               (array_agg(ct.session_id ORDER BY ct.stopped_at DESC, ct.session_id DESC))
-                   [1:{SESSION_LINKS}] AS session_ids
-        FROM chart_tracks ct
-        WHERE ct.stopped_at >= :since AND ct.family = ANY(:families) AND ct.ratings > 0
-        GROUP BY ct.track_id
-        HAVING SUM(ct.ratings) >= :min_n
+        SELECT cs.track_id, SUM(cs.ratings) AS n, SUM(cs.total) AS tot, SUM(cs.sumsq) AS q
+        FROM chart_tracks cs
+        WHERE {_IN_PERIOD}
+        GROUP BY cs.track_id
+        HAVING SUM(cs.ratings) >= :min_n
+    ),
+    ranked AS (
+        SELECT per.*, 2 * sqrt(greatest(per.q / per.n - (per.tot / per.n) ^ 2, 0)) AS split
+        FROM per ORDER BY split DESC, per.n DESC, per.track_id LIMIT :limit
     )
-    SELECT per.track_id, per.n, per.tot, per.session_ids,
-           2 * sqrt(greatest(per.q / per.n - (per.tot / per.n) ^ 2, 0)) AS split,
+    SELECT r.track_id, r.n, r.tot, r.split,
+           {_links("chart_tracks", "track_id", "r.track_id", _IN_PERIOD)} AS session_ids,
            t.name, t.track_number, a.spotify_id AS album_spotify_id, a.name AS album_name,
            a.artists ->> 0 AS artist
-    FROM per JOIN tracks t ON t.id = per.track_id LEFT JOIN albums a ON a.id = t.album_id
-    ORDER BY split DESC, per.n DESC, per.track_id LIMIT :limit
+    FROM ranked r JOIN tracks t ON t.id = r.track_id LEFT JOIN albums a ON a.id = t.album_id
+    ORDER BY r.split DESC, r.n DESC, r.track_id
     """
 )
 
 # Every scale counts here, words included: "most rated" is a number of ratings.
+_ARTIST_WHERE = "cs.stopped_at >= :since AND (:all_families OR cs.family = ANY(:families))"
 _ARTISTS = text(
     f"""
-    SELECT a.artists ->> 0 AS artist, SUM(cs.ratings) AS n, COUNT(*) AS sessions,
-           COUNT(DISTINCT cs.album_id) AS albums,
-           (array_agg(cs.session_id ORDER BY cs.stopped_at DESC, cs.session_id DESC))
-               [1:{SESSION_LINKS}] AS session_ids
-    FROM chart_sessions cs JOIN albums a ON a.id = cs.album_id
-    WHERE cs.stopped_at >= :since AND (:all_families OR cs.family = ANY(:families))
-          AND cs.ratings > 0 AND jsonb_array_length(a.artists) > 0
-    GROUP BY a.artists ->> 0
-    ORDER BY n DESC, artist LIMIT :limit
+    WITH per AS (
+        SELECT a.artists ->> 0 AS artist, SUM(cs.ratings) AS n, COUNT(*) AS sessions,
+               COUNT(DISTINCT cs.album_id) AS albums
+        FROM chart_sessions cs JOIN albums a ON a.id = cs.album_id
+        WHERE {_ARTIST_WHERE} AND cs.ratings > 0 AND jsonb_array_length(a.artists) > 0
+        GROUP BY a.artists ->> 0
+        ORDER BY n DESC, artist LIMIT :limit
+    )
+    SELECT per.*,
+           ARRAY(SELECT cs.session_id FROM chart_sessions cs JOIN albums a ON a.id = cs.album_id
+                 WHERE a.artists ->> 0 = per.artist AND {_ARTIST_WHERE} AND cs.ratings > 0
+                 ORDER BY cs.stopped_at DESC, cs.session_id DESC LIMIT {SESSION_LINKS})
+               AS session_ids
+    FROM per ORDER BY per.n DESC, per.artist
     """
 )
 
@@ -155,6 +180,28 @@ def _album_row(r: Any) -> dict[str, Any]:
         "prior": _out_of_ten(r.prior),
         "divisiveness": float(r.split),
     }
+
+
+def every_filter() -> list[ChartFilter]:
+    return [ChartFilter(p, f) for p in PERIODS for f in ("all", *RANKED_FAMILIES)]
+
+
+async def snapshots_due(s: AsyncSession, now: dt.datetime, max_age: dt.timedelta) -> bool:
+    """True when a chart snapshot is missing or older than ``max_age`` (rolling periods move
+    with time even when no session finishes)."""
+    count, oldest = (
+        await s.execute(select(func.count(), func.min(ChartSnapshot.computed_at)))
+    ).one()
+    return bool(count < len(every_filter()) or oldest is None or oldest < now - max_age)
+
+
+async def chart_page(s: AsyncSession, now: dt.datetime, chosen: ChartFilter) -> dict[str, Any]:
+    """The chart as the refresh job last computed it (one row), or computed now when the job
+    has not run yet."""
+    row = await s.get(ChartSnapshot, (chosen.period, chosen.family))
+    if row is not None:
+        return {**row.data, "computed_at": row.computed_at}
+    return {**await charts(s, now, chosen), "computed_at": now}
 
 
 async def charts(

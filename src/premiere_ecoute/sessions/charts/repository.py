@@ -10,11 +10,13 @@ history's size."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from premiere_ecoute.sessions.charts.models import ChartSession, ChartTrack
+from premiere_ecoute.sessions.charts.models import ChartSession, ChartSnapshot, ChartTrack
 from premiere_ecoute.sessions.charts.summary import summarise
 from premiere_ecoute.sessions.models import ListeningSession
 from premiere_ecoute.sessions.voting import load_report
@@ -100,3 +102,16 @@ async def summarise_sessions(s: AsyncSession, session_ids: list[int]) -> int:
 async def refresh_batch(s: AsyncSession, now: dt.datetime, limit: int = BATCH) -> int:
     """One batch of stale sessions summed up; the caller commits and calls again while > 0."""
     return await summarise_sessions(s, await stale_session_ids(s, now, limit))
+
+
+async def save_snapshot(
+    s: AsyncSession, period: str, family: str, data: dict[str, Any], now: dt.datetime
+) -> None:
+    values = {"period": period, "family": family, "computed_at": now, "data": data}
+    await s.execute(
+        upsert(ChartSnapshot)
+        .values(values)
+        .on_conflict_do_update(
+            index_elements=["period", "family"], set_={"computed_at": now, "data": data}
+        )
+    )

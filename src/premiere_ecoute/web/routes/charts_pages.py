@@ -34,7 +34,7 @@ async def charts(
     except DomainError as exc:
         return await error_page(request, exc, user)
     async with c.db.session() as s:
-        data = await queries.charts(s, c.clock.now(), chosen)
+        data = await queries.chart_page(s, c.clock.now(), chosen)
     _ = gettext_for(request)
     return await render(
         request,

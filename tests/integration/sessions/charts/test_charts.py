@@ -14,6 +14,7 @@ Priors m: 0-10 = (5.4 + 1.2 + 2) / (10 + 3 + 4) = 8.6/17; 1-5 = 2.25/4; smash-pa
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -22,10 +23,10 @@ from sqlalchemy import delete, select, text
 from premiere_ecoute.core.errors import ValidationFailed
 from premiere_ecoute.jobs.tasks import register_tasks
 from premiere_ecoute.sessions.charts import queries
-from premiere_ecoute.sessions.charts.models import ChartSession, ChartTrack
+from premiere_ecoute.sessions.charts.models import ChartSession, ChartSnapshot, ChartTrack
 from premiere_ecoute.sessions.models import Vote
 from premiere_ecoute.sessions.voting import rebuild_report
-from tests.support.charts import ALPHA, five_sessions, played, refreshed
+from tests.support.charts import ALPHA, GAMMA, five_sessions, played, refreshed
 from tests.support.sessions import Cast
 
 M010 = 8.6 / 17
@@ -179,3 +180,30 @@ async def test_the_refresh_is_a_periodic_job_of_the_worker(container: Any) -> No
     periodic = container.jobs.periodic_registry.periodic_tasks.values()
     job = next(p for p in periodic if p.periodic_id == "refresh-charts")
     assert job.cron == "* * * * *"
+
+
+async def test_a_chart_page_reads_the_snapshot_the_job_computed(container: Any, cast: Cast) -> None:
+    c = container
+    await five_sessions(c, cast)
+    await refreshed(c)
+    now = c.kernel.clock.now()
+    async with c.db.session() as s:
+        assert len(list(await s.scalars(select(ChartSnapshot)))) == 20  # 4 periods x 5 scales
+        page = await queries.chart_page(s, now, queries.ChartFilter())
+    assert [a["name"] for a in page["albums"]] == ["Gamma", "Beta", "Alpha"]
+    assert page["computed_at"] == now
+    # A session summed up after the snapshot shows at the next refresh, not before.
+    await played(c, cast.streamer, GAMMA, [{"x": "smash", "y": "smash"}], scale="smash-pass")
+    async with c.db.session() as s:
+        before = await queries.chart_page(s, now, queries.ChartFilter())
+    assert before["albums"][0]["ratings"] == 4
+    assert await refreshed(c) == 1
+    async with c.db.session() as s:
+        after = await queries.chart_page(s, c.kernel.clock.now(), queries.ChartFilter())
+    assert (after["albums"][0]["name"], after["albums"][0]["ratings"]) == ("Gamma", 6)
+    # With nothing new, snapshots are recomputed only once they are an hour old.
+    async with c.db.session() as s:
+        assert not await queries.snapshots_due(s, c.kernel.clock.now(), dt.timedelta(hours=1))
+    c.kernel.clock.advance(3601)
+    async with c.db.session() as s:
+        assert await queries.snapshots_due(s, c.kernel.clock.now(), dt.timedelta(hours=1))
