@@ -76,6 +76,7 @@ APP_TABLES = (
     "events",
     "inbox",
     "worker_heartbeats",
+    "chart_snapshots",
     "votes",
     "session_voters",
     "polls",

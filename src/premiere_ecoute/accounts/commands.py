@@ -147,3 +147,11 @@ class DeleteAccount(Command):
     actor_id: int
     user_id: int
     confirm_login: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SetRatingsVisibility(Command):
+    """A viewer shows their ratings on a public profile, or hides them again."""
+
+    user_id: int
+    public: bool

@@ -67,3 +67,10 @@ class StreamerUnfollowed(AccountEvent):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ImpersonationStarted(AccountEvent):
     admin_id: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RatingsVisibilityChanged(AccountEvent):
+    """The viewer showed (or hid) their ratings at ``/u/{login}``."""
+
+    public: bool

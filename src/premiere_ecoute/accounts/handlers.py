@@ -19,6 +19,7 @@ from premiere_ecoute.accounts.commands import (
     LinkConnection,
     RegisterUser,
     RevokeApiToken,
+    SetRatingsVisibility,
     SetSpotifyApp,
     SignInWithTwitch,
     StartImpersonation,
@@ -198,6 +199,14 @@ async def set_spotify_app(cmd: SetSpotifyApp, uow: UnitOfWork, *, encryptor: Enc
     uow.record(events.SpotifyAppConfigured(user_id=user.id, client_id=cmd.client_id or None))
 
 
+async def set_ratings_visibility(cmd: SetRatingsVisibility, uow: UnitOfWork) -> None:
+    user = await _user(uow, cmd.user_id)
+    if user.ratings_public == cmd.public:
+        return
+    user.ratings_public = cmd.public
+    uow.record(events.RatingsVisibilityChanged(user_id=user.id, public=cmd.public))
+
+
 async def follow_streamer(cmd: FollowStreamer, uow: UnitOfWork) -> User:
     login = cmd.streamer_login.strip().lower()
     streamer = await streamer_by_login(uow.session, login)
@@ -263,6 +272,7 @@ def register_account_handlers(
     bus.register(SwitchRole, functools.partial(switch_role, activity=activity))
     bus.register(ChangeRole, change_role)
     bus.register(SetSpotifyApp, functools.partial(set_spotify_app, encryptor=encryptor))
+    bus.register(SetRatingsVisibility, set_ratings_visibility)
     bus.register(FollowStreamer, follow_streamer)
     bus.register(UnfollowStreamer, unfollow_streamer)
     bus.register(StartImpersonation, start_impersonation)

@@ -7,7 +7,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from premiere_ecoute.core.orm import Base, Timestamped
@@ -31,6 +31,8 @@ class User(Timestamped, Base):
     broadcaster_type: Mapped[str] = mapped_column(String(20), server_default="")
     spotify_client_id: Mapped[str | None] = mapped_column(String(100))
     spotify_client_secret_enc: Mapped[str | None] = mapped_column(String(500))
+    # The viewer's ratings at /u/{login}: off until they turn it on.
+    ratings_public: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
     @property
     def is_admin(self) -> bool:

@@ -1,11 +1,13 @@
 """Every job the worker runs, each bound to typed dependencies when the worker starts:
-the heartbeat, token refresh, follows sync, inbox pruning and EventSub restore."""
+the heartbeat, token refresh, follows sync, inbox pruning, EventSub restore and the charts
+refresh."""
 
 from __future__ import annotations
 
 import structlog
 
 from premiere_ecoute.core.jobs import record_heartbeat
+from premiere_ecoute.jobs.charts import refresh_charts
 from premiere_ecoute.jobs.deps import JobDeps
 from premiere_ecoute.jobs.follows import sync_all_follows
 from premiere_ecoute.jobs.scores import refresh_priors
@@ -59,3 +61,10 @@ def register_tasks(deps: JobDeps, worker_name: str) -> None:
     @app.task(name="restore_eventsub", queueing_lock="restore_eventsub", pass_context=False)
     async def restore_eventsub(timestamp: int) -> None:
         await deps.subscriptions.restore_lost()
+
+    @app.periodic(cron="* * * * *", periodic_id="refresh-charts")
+    @app.task(name="refresh_charts", queueing_lock="refresh_charts", pass_context=False)
+    async def refresh_charts_job(timestamp: int) -> None:
+        summed = await refresh_charts(k)
+        if summed:
+            log.info("jobs.charts.refreshed", sessions=summed)

@@ -103,6 +103,8 @@ class Vote(Base):
         ),
         # The control page's feed of the latest votes reads a few rows of this index.
         Index("ix_votes_session_sent_at", "session_id", text("sent_at DESC"), text("id DESC")),
+        # A viewer's own history (/me/ratings) reads their rows only.
+        Index("ix_votes_viewer_id", "viewer_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

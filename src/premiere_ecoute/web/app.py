@@ -26,7 +26,9 @@ from premiere_ecoute.web.middleware import RequestContext
 from premiere_ecoute.web.routes import (
     account_pages,
     admin_pages,
+    charts_pages,
     pages,
+    ratings_pages,
     session_pages,
     spotify_auth,
     system,
@@ -47,6 +49,8 @@ ROUTERS = (
     session_pages.router,
     account_pages.router,
     admin_pages.router,
+    charts_pages.router,
+    ratings_pages.router,
     pages.router,
 )
 
