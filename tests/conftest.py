@@ -85,6 +85,7 @@ APP_TABLES = (
     "albums",
     "follows",
     "api_tokens",
+    "web_sessions",
     "oauth_credentials",
     "users",
     "procrastinate_jobs",

@@ -39,7 +39,7 @@ from premiere_ecoute.apis.twitch.client import TwitchClient
 from premiere_ecoute.apis.twitch.eventsub.inbound import store_ws_message
 from premiere_ecoute.apis.twitch.eventsub.websocket import EventSubWebSocketClient
 from premiere_ecoute.config import Settings
-from premiere_ecoute.core.broker import Broker, PostgresBroker, RedisBroker
+from premiere_ecoute.core.broker import Broker, PostgresBroker, RedisBroker, channel_for
 from premiere_ecoute.core.clock import Clock, SystemClock
 from premiere_ecoute.core.command_bus import CommandBus
 from premiere_ecoute.core.crypto import Encryptor
@@ -47,7 +47,7 @@ from premiere_ecoute.core.db import Database, embedded_database_url
 from premiere_ecoute.core.event_bus import EventDispatcher
 from premiere_ecoute.core.event_store import EventStore
 from premiere_ecoute.core.inbox import GroupCommitWriter, Inbox
-from premiere_ecoute.core.jobs import build_job_app, record_heartbeat
+from premiere_ecoute.core.jobs import STARTUP_SOURCE, build_job_app, record_heartbeat
 from premiere_ecoute.core.kernel import Kernel
 from premiere_ecoute.core.resilience.breaker import BreakerRegistry
 from premiere_ecoute.core.resilience.metrics import ApiCallMetrics
@@ -217,7 +217,11 @@ def build(
     dispatcher = EventDispatcher()
     bus = CommandBus(db.sessionmaker, store, dispatcher, clock)
     if broker is None:
-        broker = RedisBroker(s.redis_url) if s.redis_url else PostgresBroker(db.url)
+        broker = (
+            RedisBroker(s.redis_url, channel_for(s.broker_prefix, db.url))
+            if s.redis_url
+            else PostgresBroker(db.url)
+        )
     metrics = Metrics()
     kernel = Kernel(
         settings=s,
@@ -362,7 +366,7 @@ async def start_web_background(c: Container, *, with_worker: bool | None = None)
     if with_worker:
         # Say alive before answering /ready, so a fresh start is ready at once.
         async with k.db.sessionmaker() as s, s.begin():
-            await record_heartbeat(s, WORKER_NAME, "startup")
+            await record_heartbeat(s, WORKER_NAME, STARTUP_SOURCE)
         k.spawn(run_worker(c.job_deps()), "worker")
     start_loops(c)
     c.monitors.start()

@@ -7,7 +7,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from premiere_ecoute.core.orm import Base, Timestamped
@@ -62,6 +62,17 @@ class ApiToken(Timestamped, Base):
     prefix: Mapped[str] = mapped_column(String(12))
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+
+
+class WebSession(Timestamped, Base):
+    """A browser's login, on the server so it can be ended (SPEC §1): the cookie holds a
+    random id, this row its SHA-256. Deleting the row logs that browser out."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
 
 class Follow(Timestamped, Base):

@@ -10,6 +10,7 @@ import uvicorn
 
 from premiere_ecoute.bootstrap import build, resolve_database_url, run_worker_process, web_app
 from premiere_ecoute.cli.common import container, fail, settings
+from premiere_ecoute.config import Settings
 from premiere_ecoute.core import migrations
 from premiere_ecoute.demo import seed_if_empty
 from premiere_ecoute.telemetry.logging import configure_logging
@@ -25,6 +26,7 @@ def serve(
     """Run the web app. In development it also runs the worker and the built-in fakes."""
     s = settings()
     configure_logging(s.log_level, s.log_json)
+    refuse_without_base_url(s)
     host = host or s.host
     port = port or s.port
     if s.base_url == "http://127.0.0.1:8000" and port != 8000:
@@ -52,6 +54,7 @@ def worker() -> None:
     """Run the job worker and the vote ingest loop (production: as many as needed)."""
     s = settings()
     configure_logging(s.log_level, s.log_json)
+    refuse_without_base_url(s)
 
     async def main() -> None:
         async with container(s) as c:
@@ -61,6 +64,14 @@ def worker() -> None:
             await run_worker_process(c)
 
     asyncio.run(main())
+
+
+def refuse_without_base_url(s: Settings) -> None:
+    if s.base_url_missing:
+        fail(
+            "BASE_URL must be set in production: it is the public https:// address Twitch "
+            "sends webhooks to and OAuth redirects back to (e.g. BASE_URL=https://premiere.example)"
+        )
 
 
 def migrate() -> None:

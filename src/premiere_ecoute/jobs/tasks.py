@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import structlog
 
-from premiere_ecoute.core.jobs import record_heartbeat
+from premiere_ecoute.core.jobs import JOB_SOURCE, record_heartbeat
 from premiere_ecoute.jobs.deps import JobDeps
 from premiere_ecoute.jobs.follows import sync_all_follows
 from premiere_ecoute.jobs.tokens import refresh_expiring
@@ -25,7 +25,7 @@ def register_tasks(deps: JobDeps, worker_name: str) -> None:
     @app.task(name="heartbeat", queueing_lock="heartbeat", pass_context=False)
     async def heartbeat(timestamp: int) -> None:
         async with k.db.sessionmaker() as s, s.begin():
-            await record_heartbeat(s, worker_name, "job")
+            await record_heartbeat(s, worker_name, JOB_SOURCE)
         log.debug("jobs.heartbeat", timestamp=timestamp)
 
     @app.periodic(cron="* * * * *", periodic_id="refresh-tokens")

@@ -4,20 +4,38 @@ Bad input never becomes a 500 or a traceback. Pages get an HTML error page inste
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import psycopg
+import psycopg_pool
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError as SQLDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from premiere_ecoute.core.errors import DomainError, ExternalServiceError
+from premiere_ecoute.web.forms import gettext_for
 
 log = structlog.get_logger(__name__)
+DB_RETRY_AFTER_S = 5
+# Errors that mean "the database cannot be reached right now" (stopped, restarting, pool
+# exhausted), not "this request is wrong": a 503 with Retry-After, no traceback.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg_pool.PoolTimeout,
+    ConnectionRefusedError,
+)
+_LOG_EVERY_S = 10.0
 
 _CODES = {
     400: "bad_request",
@@ -30,6 +48,7 @@ _CODES = {
     415: "unsupported_media_type",
     422: "validation_failed",
     429: "too_many_requests",
+    503: "service_unavailable",
 }
 
 
@@ -56,8 +75,30 @@ async def _respond(
     render = getattr(request.app.state, "render_error", None)
     if render is not None:
         response: Response = await render(request, status, message)
-        return response
-    return HTMLResponse(f"<h1>{status}</h1><p>{message}</p>", status_code=status)
+    else:
+        response = HTMLResponse(f"<h1>{status}</h1><p>{message}</p>", status_code=status)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this request's path (405's ``Allow``)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if not route_methods:
+            continue
+        match, _ = route.matches(request.scope)
+        if match in (Match.FULL, Match.PARTIAL):
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, DATABASE_UNAVAILABLE)
 
 
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
@@ -104,7 +145,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        return await _respond(request, exc.status_code, code, message, exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            # The router names the methods of the first route on the path only.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return await _respond(request, exc.status_code, code, message, headers)
 
     async def _unstorable(request: Request, exc: Exception) -> Response:
         # A safety net, not the validation itself: PostgreSQL refused a value of the request
@@ -119,6 +164,38 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(SQLDataError, _unstorable)
     app.add_exception_handler(psycopg.DataError, _unstorable)
+
+    last_logged = [0.0]
+
+    async def _database_unavailable(request: Request, exc: Exception) -> Response:
+        if not is_database_unavailable(exc):
+            return await _unexpected(request, exc)
+        web_deps = getattr(request.app.state, "deps", None)
+        if web_deps is not None:
+            web_deps.kernel.metrics.db_unavailable.inc()
+        now = time.monotonic()
+        if now - last_logged[0] >= _LOG_EVERY_S:  # one line per outage burst, no traceback
+            last_logged[0] = now
+            first_line = (str(exc).splitlines() or [""])[0][:200]
+            log.warning(
+                "http.database_unavailable",
+                path=request.url.path,
+                error=f"{type(exc).__name__}: {first_line}",
+            )
+        _ = gettext_for(request)
+        return await _respond(
+            request,
+            503,
+            "service_unavailable",
+            _("The service is briefly unavailable. Please try again in a few seconds."),
+            {"Retry-After": str(DB_RETRY_AFTER_S)},
+        )
+
+    for kind in (sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.OperationalError):
+        app.add_exception_handler(kind, _database_unavailable)
+    app.add_exception_handler(psycopg.InterfaceError, _database_unavailable)
+    app.add_exception_handler(psycopg_pool.PoolTimeout, _database_unavailable)
+    app.add_exception_handler(ConnectionRefusedError, _database_unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
