@@ -64,6 +64,13 @@ class ApiToken(Timestamped, Base):
     revoked_at: Mapped[dt.datetime | None]
 
 
+# Browser sessions (SPEC §1): ended after 7 idle days, renewed by use (last_seen_at moves at
+# most once a day), and never older than 30 days.
+WEB_SESSION_IDLE = dt.timedelta(days=7)
+WEB_SESSION_RENEW_AFTER = dt.timedelta(days=1)
+WEB_SESSION_MAX_AGE = dt.timedelta(days=30)
+
+
 class WebSession(Timestamped, Base):
     """A browser's login, on the server so it can be ended (SPEC §1): the cookie holds a
     random id, this row its SHA-256. Deleting the row logs that browser out."""

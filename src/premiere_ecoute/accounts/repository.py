@@ -7,6 +7,7 @@ token refreshed by another process is seen, and encrypts what a refresh brings."
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
@@ -20,6 +21,7 @@ from premiere_ecoute.accounts.models import (
     SpotifyCredentials,
     User,
     UserToken,
+    WebSession,
 )
 from premiere_ecoute.core.crypto import TOKEN_PREFIX, Encryptor, hash_token
 from premiere_ecoute.core.errors import InvalidState
@@ -81,6 +83,35 @@ async def authenticate_api_token(s: AsyncSession, token: str) -> User | None:
         return None
     await s.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=func.now()))
     return await s.get(User, row.user_id)
+
+
+async def open_web_session(s: AsyncSession, user_id: int) -> str:
+    """A new browser session of ``user_id``; returns the id for the cookie (only its hash is
+    stored)."""
+    session_id = secrets.token_urlsafe(32)
+    s.add(WebSession(id_hash=hash_token(session_id), user_id=user_id))
+    await s.flush()
+    return session_id
+
+
+async def renew_web_session(s: AsyncSession, id_hash: str) -> None:
+    await s.execute(
+        update(WebSession).where(WebSession.id_hash == id_hash).values(last_seen_at=func.now())
+    )
+
+
+async def end_web_session(s: AsyncSession, session_id: str) -> None:
+    await s.execute(delete(WebSession).where(WebSession.id_hash == hash_token(session_id)))
+
+
+async def end_web_sessions(s: AsyncSession, user_id: int, *, keep: str | None = None) -> int:
+    """End every browser session of ``user_id`` but the one whose id is ``keep``; returns
+    how many were ended."""
+    stmt = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep:
+        stmt = stmt.where(WebSession.id_hash != hash_token(keep))
+    result = await s.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def follow(s: AsyncSession, follower_id: int, streamer_id: int, source: str) -> bool:

@@ -68,7 +68,6 @@ def _every_url(session_id: int) -> list[tuple[str, str]]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 finding 4: a non-UTF-8 X-Request-Id gives 500")
 def test_a_non_utf8_request_id_gets_no_server_error_on_any_route(served: Any) -> None:
     errors = []
     for method, url in _every_url(served.session_id):

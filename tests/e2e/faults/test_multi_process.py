@@ -112,7 +112,6 @@ def test_two_web_processes_and_a_worker_share_live_updates_and_count_each_vote_o
     assert replay.returncode == 0, replay.stdout + replay.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 finding 8: the Redis broker is not namespaced")
 def test_two_instances_on_one_redis_server_do_not_see_each_others_messages(
     make_stack: Callable[..., Stack], redis_url: Callable[[], str]
 ) -> None:
