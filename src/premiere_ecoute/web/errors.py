@@ -4,6 +4,8 @@ Bad input never becomes a 500 or a traceback. Pages get an HTML error page inste
 
 from __future__ import annotations
 
+import functools
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -12,12 +14,13 @@ import psycopg
 import psycopg_pool
 import structlog
 from fastapi import FastAPI, Request
+from fastapi import routing as fastapi_routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError as SQLDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from premiere_ecoute.core.errors import DomainError, ExternalServiceError
 from premiere_ecoute.web.forms import gettext_for
@@ -83,16 +86,23 @@ async def _respond(
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route answers on this request's path (405's ``Allow``)."""
+    """Every method some route answers on this request's path (405's ``Allow``): the router
+    names the methods of the first matching route only."""
+    walk = getattr(fastapi_routing, "iter_route_contexts", None)  # lazily included routers
+    routes = request.app.router.routes
+    entries = list(walk(routes)) if walk else list(routes)
+    path = request.url.path
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if not route_methods:
-            continue
-        match, _ = route.matches(request.scope)
-        if match in (Match.FULL, Match.PARTIAL):
+    for entry in entries:
+        route_path, route_methods = getattr(entry, "path", None), getattr(entry, "methods", None)
+        if route_path and route_methods and _path_regex(route_path).match(path):
             methods |= set(route_methods)
     return sorted(methods)
+
+
+@functools.cache
+def _path_regex(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]
 
 
 def is_database_unavailable(exc: BaseException) -> bool:

@@ -73,6 +73,8 @@ def test_a_non_utf8_request_id_gets_no_server_error_on_any_route(served: Any) ->
     for method, url in _every_url(served.session_id):
         for value in (b"\xff", b"abc\xc3\x28", b"\xe2\x82"):
             status, _ = raw_request(served.web.port, method, url, [(b"X-Request-Id", value)])
+            if url == "/ready" and status == 503:
+                continue  # no worker in this stack: /ready's own answer, not an error
             if not isinstance(status, int) or status >= 500:
                 errors.append(f"{method} {url} X-Request-Id {value!r}: {status}")
     assert not errors, f"{len(errors)} server errors, e.g.\n" + "\n".join(errors[:8])
