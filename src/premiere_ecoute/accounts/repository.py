@@ -85,6 +85,28 @@ async def authenticate_api_token(s: AsyncSession, token: str) -> User | None:
     return await s.get(User, row.user_id)
 
 
+async def reencrypt_secrets(s: AsyncSession, encryptor: Encryptor) -> int:
+    """Encrypt every stored secret (OAuth tokens, streamers' Spotify app secrets) with the
+    current key; returns how many values were rewritten. Raises ValueError when one cannot
+    be decrypted with the current or a previous key."""
+    count = 0
+    for cred in await s.scalars(select(OAuthCredential).with_for_update()):
+        cred.access_token_enc = encryptor.rotate(cred.access_token_enc)
+        count += 1
+        if cred.refresh_token_enc:
+            cred.refresh_token_enc = encryptor.rotate(cred.refresh_token_enc)
+            count += 1
+    users = await s.scalars(
+        select(User).where(User.spotify_client_secret_enc.is_not(None)).with_for_update()
+    )
+    for user in users:
+        if user.spotify_client_secret_enc:
+            user.spotify_client_secret_enc = encryptor.rotate(user.spotify_client_secret_enc)
+            count += 1
+    await s.flush()
+    return count
+
+
 async def open_web_session(s: AsyncSession, user_id: int) -> str:
     """A new browser session of ``user_id``; returns the id for the cookie (only its hash is
     stored)."""

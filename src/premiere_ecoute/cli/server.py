@@ -57,7 +57,9 @@ def worker() -> None:
     refuse_without_base_url(s)
 
     async def main() -> None:
-        async with container(s) as c:
+        # With the fakes on, the worker uses the ones the web process serves (BASE_URL):
+        # one fake Twitch holds the subscriptions, so none looks lost to the restore job.
+        async with container(s, fakes_at=s.base_url if s.use_fakes else None) as c:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, c.stopping.set)

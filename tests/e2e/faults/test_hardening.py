@@ -20,10 +20,6 @@ from tests.e2e.faults.support import Api, SseReader, browser_login, route_table
 pytestmark = pytest.mark.e2e
 
 
-def _finding(n: str, what: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"issue 10 finding {n}: {what}")
-
-
 # --------------------------------------------------------------------------- headers (3)
 
 

@@ -86,6 +86,7 @@ OTHER_ROUTES: dict[str, str] = {
     "POST /account/tokens/{token_id}/revoke": "self",
     "GET /account/export": "self",
     "POST /account/delete": "self",
+    "POST /account/sessions/end": "self",  # log out everywhere: the caller's own sessions
     "GET /account/follows": "self",
     "POST /account/follows": "self",
     "POST /account/follows/{streamer_id}/unfollow": "self",
