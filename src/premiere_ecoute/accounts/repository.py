@@ -15,6 +15,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from premiere_ecoute.accounts.models import (
+    WEB_SESSION_IDLE,
+    WEB_SESSION_MAX_AGE,
     ApiToken,
     Follow,
     OAuthCredential,
@@ -124,6 +126,17 @@ async def renew_web_session(s: AsyncSession, id_hash: str) -> None:
 
 async def end_web_session(s: AsyncSession, session_id: str) -> None:
     await s.execute(delete(WebSession).where(WebSession.id_hash == hash_token(session_id)))
+
+
+async def prune_web_sessions(s: AsyncSession) -> int:
+    """Delete the browser sessions that can no longer be used (idle or too old)."""
+    result = await s.execute(
+        delete(WebSession).where(
+            (WebSession.last_seen_at < func.now() - WEB_SESSION_IDLE)
+            | (WebSession.created_at < func.now() - WEB_SESSION_MAX_AGE)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def end_web_sessions(s: AsyncSession, user_id: int, *, keep: str | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import structlog
 
+from premiere_ecoute.accounts.repository import prune_web_sessions
 from premiere_ecoute.core.jobs import JOB_SOURCE, record_heartbeat
 from premiere_ecoute.jobs.deps import JobDeps
 from premiere_ecoute.jobs.follows import sync_all_follows
@@ -46,7 +47,8 @@ def register_tasks(deps: JobDeps, worker_name: str) -> None:
     async def prune_inbox_job(timestamp: int) -> None:
         async with k.db.sessionmaker() as s, s.begin():
             pruned = await k.inbox.prune(s)
-        log.info("jobs.inbox.pruned", rows=pruned)
+            ended = await prune_web_sessions(s)
+        log.info("jobs.inbox.pruned", rows=pruned, web_sessions=ended)
 
     @app.periodic(cron="* * * * *", periodic_id="restore-eventsub")
     @app.task(name="restore_eventsub", queueing_lock="restore_eventsub", pass_context=False)

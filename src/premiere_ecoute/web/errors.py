@@ -201,11 +201,11 @@ def install_error_handlers(app: FastAPI) -> None:
             {"Retry-After": str(DB_RETRY_AFTER_S)},
         )
 
-    for kind in (sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.OperationalError):
+    # DBAPIError: SQLAlchemy wraps psycopg's errors in it (its DataError has its own handler
+    # above); what is not an outage goes on to the 500 handler.
+    kinds: tuple[type[Exception], ...] = (sa_exc.DBAPIError, *DATABASE_UNAVAILABLE)
+    for kind in kinds:
         app.add_exception_handler(kind, _database_unavailable)
-    app.add_exception_handler(psycopg.InterfaceError, _database_unavailable)
-    app.add_exception_handler(psycopg_pool.PoolTimeout, _database_unavailable)
-    app.add_exception_handler(ConnectionRefusedError, _database_unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -12,8 +12,9 @@ from sqlalchemy import func, select, text
 
 from premiere_ecoute.accounts.commands import ChangeRole, DeleteAccount
 from premiere_ecoute.accounts.models import WebSession
+from premiere_ecoute.accounts.repository import prune_web_sessions
 from premiere_ecoute.demo import create_user
-from tests.support.pages import browser, form, page_app, session_cookie
+from tests.support.pages import browser, form, login_session, page_app, session_cookie
 
 pytestmark = pytest.mark.asyncio
 
@@ -147,3 +148,25 @@ async def test_an_idle_session_ends_and_a_used_one_is_renewed(container: Any) ->
             await s.commit()
         assert await _open(idle) == 303  # 8 days idle: ended
         assert await _open(used) == 200
+
+
+async def test_sessions_that_can_no_longer_be_used_are_pruned(container: Any) -> None:
+    user = await create_user(container, "viewerone", "viewer")
+    for _ in range(3):
+        await login_session(container, user.id)
+    async with container.db.session() as s:
+        await s.execute(
+            text(
+                "UPDATE web_sessions SET last_seen_at = now() - interval '8 days' "
+                "WHERE id_hash = (SELECT min(id_hash) FROM web_sessions)"
+            )
+        )
+        await s.execute(
+            text(
+                "UPDATE web_sessions SET created_at = now() - interval '31 days' "
+                "WHERE id_hash = (SELECT max(id_hash) FROM web_sessions)"
+            )
+        )
+        assert await prune_web_sessions(s) == 2
+        await s.commit()
+    assert await _sessions(container, user.id) == 1
