@@ -86,6 +86,7 @@ APP_TABLES = (
     "albums",
     "follows",
     "api_tokens",
+    "web_sessions",
     "oauth_credentials",
     "users",
     "procrastinate_jobs",

@@ -40,7 +40,7 @@ from premiere_ecoute.apis.twitch.client import TwitchClient
 from premiere_ecoute.apis.twitch.eventsub.inbound import store_ws_message
 from premiere_ecoute.apis.twitch.eventsub.websocket import EventSubWebSocketClient
 from premiere_ecoute.config import Settings
-from premiere_ecoute.core.broker import Broker, PostgresBroker, RedisBroker
+from premiere_ecoute.core.broker import Broker, PostgresBroker, RedisBroker, channel_for
 from premiere_ecoute.core.clock import Clock, SystemClock
 from premiere_ecoute.core.command_bus import CommandBus
 from premiere_ecoute.core.crypto import Encryptor
@@ -48,7 +48,7 @@ from premiere_ecoute.core.db import Database, embedded_database_url
 from premiere_ecoute.core.event_bus import EventDispatcher
 from premiere_ecoute.core.event_store import EventStore
 from premiere_ecoute.core.inbox import GroupCommitWriter, Inbox
-from premiere_ecoute.core.jobs import build_job_app, record_heartbeat
+from premiere_ecoute.core.jobs import STARTUP_SOURCE, build_job_app, record_heartbeat
 from premiere_ecoute.core.kernel import Kernel
 from premiere_ecoute.core.resilience.breaker import BreakerRegistry
 from premiere_ecoute.core.resilience.metrics import ApiCallMetrics
@@ -213,10 +213,15 @@ def build(
     breakers: BreakerRegistry | None = None,
     fakes: Fakes | None = None,
     ports: SessionPorts | None = None,
+    fakes_at: str | None = None,
 ) -> Container:
     """Build every component from ``settings``. Tests replace some: ``ports`` (in-memory
     session ports), ``fakes`` (fake providers they can steer), ``api_http`` (transport to the
-    providers), a fake ``clock``, an in-memory ``broker``."""
+    providers), a fake ``clock``, an in-memory ``broker``.
+
+    ``fakes_at``: with the fakes on, use the ones a web process serves at that base URL
+    instead of fakes of this process (a separate ``worker``: the fake Twitch must be the one
+    that holds the sessions' subscriptions, or the worker takes them for lost)."""
     s = settings
     clock = clock or SystemClock()
     db = Database(database_url or resolve_database_url(s), pool_size=pool_size)
@@ -224,7 +229,11 @@ def build(
     dispatcher = EventDispatcher()
     bus = CommandBus(db.sessionmaker, store, dispatcher, clock)
     if broker is None:
-        broker = RedisBroker(s.redis_url) if s.redis_url else PostgresBroker(db.url)
+        broker = (
+            RedisBroker(s.redis_url, channel_for(s.broker_prefix, db.url))
+            if s.redis_url
+            else PostgresBroker(db.url)
+        )
     metrics = Metrics()
     kernel = Kernel(
         settings=s,
@@ -238,20 +247,24 @@ def build(
         metrics=metrics,
     )
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0))
-    encryptor = Encryptor(s.secret_key)
+    encryptor = Encryptor(s.secret_key, s.previous_secret_keys)
     credentials = CredentialRepository(db.sessionmaker, encryptor)
     breakers = breakers or BreakerRegistry()
-    if fakes is None and s.use_fakes:
+    remote_fakes = s.use_fakes and fakes is None and fakes_at is not None
+    if fakes is None and s.use_fakes and not remote_fakes:
         fakes = build_fakes(s)
     if api_http is None:
         # Server-side calls to the fakes stay in-process, so the CLI, the worker and the web
         # process can all use them; browsers reach the same fakes under /_fake/.
         api_http = in_process_http(fakes, FAKE_SPOTIFY, FAKE_TWITCH) if fakes else http
+    fake_spotify = f"{fakes_at}/_fake/spotify" if remote_fakes else FAKE_SPOTIFY
+    fake_twitch = f"{fakes_at}/_fake/twitch" if remote_fakes else FAKE_TWITCH
+    faked = fakes is not None or remote_fakes
     call_metrics = ApiCallMetrics(metrics.registry)
     spotify = SpotifyClient(
         api_http,
-        api_url=f"{FAKE_SPOTIFY}/v1" if fakes else s.spotify_api_url,
-        accounts_url=FAKE_SPOTIFY if fakes else s.spotify_accounts_url,
+        api_url=f"{fake_spotify}/v1" if faked else s.spotify_api_url,
+        accounts_url=fake_spotify if faked else s.spotify_accounts_url,
         client_id=s.spotify_client_id or "fake-spotify-client",
         client_secret=s.spotify_client_secret or "fake-spotify-secret",
         token_store=SpotifyStore(credentials),
@@ -260,8 +273,8 @@ def build(
     )
     twitch = TwitchClient(
         api_http,
-        api_url=f"{FAKE_TWITCH}/helix" if fakes else s.twitch_api_url,
-        auth_url=f"{FAKE_TWITCH}/oauth2" if fakes else s.twitch_auth_url,
+        api_url=f"{fake_twitch}/helix" if faked else s.twitch_api_url,
+        auth_url=f"{fake_twitch}/oauth2" if faked else s.twitch_auth_url,
         client_id=s.twitch_client_id or "fake-twitch-client",
         client_secret=s.twitch_client_secret or "fake-twitch-secret",
         breakers=breakers,
@@ -387,7 +400,7 @@ async def start_web_background(c: Container, *, with_worker: bool | None = None)
     if with_worker:
         # Say alive before answering /ready, so a fresh start is ready at once.
         async with k.db.sessionmaker() as s, s.begin():
-            await record_heartbeat(s, WORKER_NAME, "startup")
+            await record_heartbeat(s, WORKER_NAME, STARTUP_SOURCE)
         k.spawn(run_worker(c.job_deps()), "worker")
     start_loops(c, ingest=with_worker)
     c.monitors.start()

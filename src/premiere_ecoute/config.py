@@ -22,7 +22,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     premiere_data_dir: Path = Path(".data")
     redis_url: str | None = None
+    # The Redis channel's namespace; by default the database's name@host:port (core.broker).
+    broker_prefix: str | None = Field(default=None, max_length=100)
     secret_key: str = DEV_SECRET_KEY
+    # Former SECRET_KEYs, comma-separated: they still decrypt stored tokens during a rotation.
+    secret_key_previous: str = ""
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -112,6 +116,16 @@ class Settings(BaseSettings):
         elif not 10 <= len(self.twitch_webhook_secret) <= 100:
             raise ValueError("TWITCH_WEBHOOK_SECRET must be 10 to 100 characters (Twitch's rule)")
         return self
+
+    @property
+    def previous_secret_keys(self) -> list[str]:
+        return [k.strip() for k in self.secret_key_previous.split(",") if k.strip()]
+
+    @property
+    def base_url_missing(self) -> bool:
+        """True in production when BASE_URL was not given: the default (127.0.0.1:8000) would
+        send Twitch's callbacks and the OAuth redirects to a machine that is not ours."""
+        return self.environment == "production" and "base_url" not in self.model_fields_set
 
     @property
     def use_fakes(self) -> bool:

@@ -18,6 +18,7 @@ from itsdangerous import TimestampSigner
 from premiere_ecoute.bootstrap import web_app
 from premiere_ecoute.demo import create_token
 from tests.e2e.conftest import free_port
+from tests.support.pages import login_session
 from tests.support.sessions import make_cast, prepare
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -104,7 +105,11 @@ async def test_votes_reach_the_control_page_and_the_overlay_without_reload(
     session_id = await prepare(container, cast.streamer)
     streamer_token = await create_token(container, cast.streamer.id)
     viewer_token = await create_token(container, cast.viewer.id)
-    cookie = session_cookie(container.settings.secret_key, user_id=cast.streamer.id)
+    cookie = session_cookie(
+        container.settings.secret_key,
+        user_id=cast.streamer.id,
+        sid=await login_session(container, cast.streamer.id),
+    )
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -21,7 +21,12 @@ def test_serve_on_an_empty_data_dir_is_healthy_ready_and_shows_the_home_page(
     assert httpx.get(server.base + "/health").json() == {"status": "ok"}
     ready = httpx.get(server.base + "/ready")
     assert ready.status_code == 200, ready.text
-    assert ready.json()["checks"] == {"database": "ok", "migrations": "ok", "worker": "ok"}
+    assert ready.json()["checks"] == {
+        "database": "ok",
+        "migrations": "ok",
+        "worker": "ok",
+        "worker_loop": "ok",
+    }
     home = httpx.get(server.base + "/", headers={"Accept": "text/html"})
     assert home.status_code == 200 and "Premiere Ecoute" in home.text
     fr = httpx.get(server.base + "/?locale=fr", headers={"Accept": "text/html"})

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import psycopg
 from itsdangerous import TimestampSigner
 
+from premiere_ecoute.accounts.repository import open_web_session
 from premiere_ecoute.bootstrap import web_app
+from premiere_ecoute.core.crypto import hash_token
 
 CSRF = "test-csrf-token-0123456789"
 
@@ -20,6 +24,25 @@ CSRF = "test-csrf-token-0123456789"
 def session_cookie(secret_key: str, data: dict[str, Any]) -> str:
     raw = base64.b64encode(json.dumps(data).encode("utf-8"))
     return TimestampSigner(secret_key).sign(raw).decode("utf-8")
+
+
+async def login_session(c: Any, user_id: int) -> str:
+    """A server-side browser session of ``user_id``, as a login opens one; its cookie id."""
+    async with c.db.session() as s:
+        session_id = await open_web_session(s, user_id)
+        await s.commit()
+    return str(session_id)
+
+
+def login_session_now(database_url: str, user_id: int) -> str:
+    """The same, from synchronous code (a client factory): the row is written directly."""
+    session_id = secrets.token_urlsafe(32)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO web_sessions (id_hash, user_id) VALUES (%s, %s)",
+            (hash_token(session_id), user_id),
+        )
+    return session_id
 
 
 def page_app(c: Any) -> Any:
@@ -30,10 +53,13 @@ def page_app(c: Any) -> Any:
 async def browser(
     c: Any, app: Any, user_id: int | None = None, **session: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client whose signed session holds ``user_id`` and the CSRF token ``CSRF``."""
+    """A client whose signed session holds ``user_id`` (logged in: a server session of that
+    user, or of the impersonating admin, backs it) and the CSRF token ``CSRF``."""
     data: dict[str, Any] = {"csrf": CSRF, **session}
     if user_id is not None:
         data["user_id"] = user_id
+        if "sid" not in data:
+            data["sid"] = await login_session(c, int(session.get("impersonator_id") or user_id))
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://testserver",

@@ -103,3 +103,24 @@ def test_production_refuses_the_development_secret_and_the_fakes(
     monkeypatch.setenv("SECRET_KEY", "p" * 40)
     with pytest.raises(ValidationFailed, match="FAKE_APIS"):
         load_settings()
+
+
+def test_production_without_base_url_is_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("SECRET_KEY", "p" * 40)
+    monkeypatch.setenv("FAKE_APIS", "0")
+    assert load_settings(_env_file=None).base_url_missing
+    monkeypatch.setenv("BASE_URL", "https://premiere.example")
+    assert not load_settings(_env_file=None).base_url_missing
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.delenv("BASE_URL")
+    assert not load_settings(_env_file=None).base_url_missing
+
+
+def test_the_redis_channel_is_named_after_the_instance() -> None:
+    from premiere_ecoute.core.broker import channel_for
+
+    one = channel_for(None, "postgresql://u@db.example:5433/premiere")
+    assert one == "premiere_ecoute:premiere@db.example:5433"
+    assert channel_for(None, "postgresql://u@db.example:5433/staging") != one
+    assert channel_for("blue team", "postgresql://x/y") == "premiere_ecoute:blue_team"

@@ -76,10 +76,12 @@ class LinkConnection(Command):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SwitchRole(Command):
-    """A user switches themselves between viewer and streamer."""
+    """A user switches themselves between viewer and streamer. Their other browser sessions
+    end; ``keep_session`` (the browser that asked) stays."""
 
     user_id: int
     role: str
+    keep_session: str | None = None
 
     def validate(self) -> None:
         if self.role not in SELF_SERVICE_ROLES:

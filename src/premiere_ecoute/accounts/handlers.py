@@ -176,6 +176,7 @@ async def switch_role(cmd: SwitchRole, uow: UnitOfWork, *, activity: UserActivit
     if cmd.role == Role.VIEWER.value and await activity.is_live(uow.session, user.id):
         raise refuse(InvalidState, N_("Stop your listening session first."))
     user.role = cmd.role
+    await repo.end_web_sessions(uow.session, user.id, keep=cmd.keep_session)
     uow.record(events.RoleChanged(user_id=user.id, role=cmd.role))
 
 
@@ -187,6 +188,8 @@ async def change_role(cmd: ChangeRole, uow: UnitOfWork) -> None:
     if user.role == cmd.role:
         return
     user.role = cmd.role
+    # Every browser of that user logs in again, under the new role.
+    await repo.end_web_sessions(uow.session, user.id)
     uow.record(events.RoleChanged(user_id=user.id, role=cmd.role))
 
 
@@ -256,6 +259,7 @@ async def delete_account(cmd: DeleteAccount, uow: UnitOfWork, *, activity: UserA
     viewer_ids = [f"user:{user.id}", *([user.twitch_user_id] if user.twitch_user_id else [])]
     for event in await activity.erase(s, user.id, viewer_ids, cmd.actor_id):
         uow.record(event)
+    await repo.end_web_sessions(s, user.id)
     await repo.delete_user(s, user)
     uow.record(events.AccountDeleted(user_id=user.id))
     return user.login

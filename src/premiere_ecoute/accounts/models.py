@@ -7,7 +7,16 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from premiere_ecoute.core.orm import Base, Timestamped
@@ -64,6 +73,24 @@ class ApiToken(Timestamped, Base):
     prefix: Mapped[str] = mapped_column(String(12))
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+
+
+# Browser sessions (SPEC §1): ended after 7 idle days, renewed by use (last_seen_at moves at
+# most once a day), and never older than 30 days.
+WEB_SESSION_IDLE = dt.timedelta(days=7)
+WEB_SESSION_RENEW_AFTER = dt.timedelta(days=1)
+WEB_SESSION_MAX_AGE = dt.timedelta(days=30)
+
+
+class WebSession(Timestamped, Base):
+    """A browser's login, on the server so it can be ended (SPEC §1): the cookie holds a
+    random id, this row its SHA-256. Deleting the row logs that browser out."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
 
 class Follow(Timestamped, Base):

@@ -4,12 +4,24 @@ tokens and follows; the personal data export."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from premiere_ecoute.accounts.models import ApiToken, Follow, OAuthCredential, Role, User
+from premiere_ecoute.accounts.models import (
+    WEB_SESSION_IDLE,
+    WEB_SESSION_MAX_AGE,
+    WEB_SESSION_RENEW_AFTER,
+    ApiToken,
+    Follow,
+    OAuthCredential,
+    Role,
+    User,
+    WebSession,
+)
+from premiere_ecoute.core.crypto import hash_token
 from premiere_ecoute.core.event_store import EventStore
 
 STREAMING_ROLES = (Role.STREAMER.value, Role.ADMIN.value)
@@ -17,6 +29,49 @@ STREAMING_ROLES = (Role.STREAMER.value, Role.ADMIN.value)
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveWebSession:
+    """A browser session still valid now: whose it is, and whether its use should be
+    recorded (renewal)."""
+
+    id_hash: str
+    user_id: int
+    needs_renewal: bool
+
+
+async def live_web_session(s: AsyncSession, session_id: str) -> LiveWebSession | None:
+    """The browser session of this cookie id, unless ended, idle too long or too old."""
+    id_hash = hash_token(session_id)
+    now = func.now()
+    row = await s.execute(
+        select(
+            WebSession.user_id,
+            WebSession.last_seen_at < now - WEB_SESSION_RENEW_AFTER,
+        ).where(
+            WebSession.id_hash == id_hash,
+            WebSession.last_seen_at > now - WEB_SESSION_IDLE,
+            WebSession.created_at > now - WEB_SESSION_MAX_AGE,
+        )
+    )
+    found = row.first()
+    if found is None:
+        return None
+    return LiveWebSession(id_hash=id_hash, user_id=int(found[0]), needs_renewal=bool(found[1]))
+
+
+async def web_session_count(s: AsyncSession, user_id: int) -> int:
+    n = await s.scalar(
+        select(func.count())
+        .select_from(WebSession)
+        .where(
+            WebSession.user_id == user_id,
+            WebSession.last_seen_at > func.now() - WEB_SESSION_IDLE,
+            WebSession.created_at > func.now() - WEB_SESSION_MAX_AGE,
+        )
+    )
+    return int(n or 0)
 
 
 async def user_by_id(s: AsyncSession, user_id: int) -> User | None:

@@ -7,6 +7,7 @@ token refreshed by another process is seen, and encrypts what a refresh brings."
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
@@ -14,12 +15,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from premiere_ecoute.accounts.models import (
+    WEB_SESSION_IDLE,
+    WEB_SESSION_MAX_AGE,
     ApiToken,
     Follow,
     OAuthCredential,
     SpotifyCredentials,
     User,
     UserToken,
+    WebSession,
 )
 from premiere_ecoute.core.crypto import TOKEN_PREFIX, Encryptor, hash_token
 from premiere_ecoute.core.errors import AccountNotConnected, InvalidState
@@ -81,6 +85,68 @@ async def authenticate_api_token(s: AsyncSession, token: str) -> User | None:
         return None
     await s.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=func.now()))
     return await s.get(User, row.user_id)
+
+
+async def reencrypt_secrets(s: AsyncSession, encryptor: Encryptor) -> int:
+    """Encrypt every stored secret (OAuth tokens, streamers' Spotify app secrets) with the
+    current key; returns how many values were rewritten. Raises ValueError when one cannot
+    be decrypted with the current or a previous key."""
+    count = 0
+    for cred in await s.scalars(select(OAuthCredential).with_for_update()):
+        cred.access_token_enc = encryptor.rotate(cred.access_token_enc)
+        count += 1
+        if cred.refresh_token_enc:
+            cred.refresh_token_enc = encryptor.rotate(cred.refresh_token_enc)
+            count += 1
+    users = await s.scalars(
+        select(User).where(User.spotify_client_secret_enc.is_not(None)).with_for_update()
+    )
+    for user in users:
+        if user.spotify_client_secret_enc:
+            user.spotify_client_secret_enc = encryptor.rotate(user.spotify_client_secret_enc)
+            count += 1
+    await s.flush()
+    return count
+
+
+async def open_web_session(s: AsyncSession, user_id: int) -> str:
+    """A new browser session of ``user_id``; returns the id for the cookie (only its hash is
+    stored)."""
+    session_id = secrets.token_urlsafe(32)
+    s.add(WebSession(id_hash=hash_token(session_id), user_id=user_id))
+    await s.flush()
+    return session_id
+
+
+async def renew_web_session(s: AsyncSession, id_hash: str) -> None:
+    await s.execute(
+        update(WebSession).where(WebSession.id_hash == id_hash).values(last_seen_at=func.now())
+    )
+
+
+async def end_web_session(s: AsyncSession, session_id: str) -> None:
+    await s.execute(delete(WebSession).where(WebSession.id_hash == hash_token(session_id)))
+
+
+async def prune_web_sessions(s: AsyncSession) -> int:
+    """Delete the browser sessions that can no longer be used (idle or too old)."""
+    result = await s.execute(
+        delete(WebSession).where(
+            (WebSession.last_seen_at < func.now() - WEB_SESSION_IDLE)
+            | (WebSession.created_at < func.now() - WEB_SESSION_MAX_AGE)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def end_web_sessions(s: AsyncSession, user_id: int, *, keep: str | None = None) -> int:
+    """End every browser session of ``user_id`` but the one whose id is ``keep``; returns
+    how many were ended."""
+    stmt = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep:
+        stmt = stmt.where(WebSession.id_hash != hash_token(keep))
+    result = await s.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def follow(s: AsyncSession, follower_id: int, streamer_id: int, source: str) -> bool:

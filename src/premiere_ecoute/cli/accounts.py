@@ -1,15 +1,36 @@
-"""users create, tokens create."""
+"""users create, tokens create, keys rotate."""
 
 from __future__ import annotations
 
 import typer
 
 from premiere_ecoute.accounts.queries import user_by_login
+from premiere_ecoute.accounts.repository import reencrypt_secrets
 from premiere_ecoute.cli.common import container, fail, quiet_logs, run, settings
 from premiere_ecoute.demo import create_token, create_user
 
 users = typer.Typer(help="Manage users.", no_args_is_help=True)
 tokens = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
+keys = typer.Typer(help="SECRET_KEY rotation.", no_args_is_help=True)
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored secret with SECRET_KEY (the old key in SECRET_KEY_PREVIOUS)."""
+    quiet_logs()
+    s = settings()
+
+    async def main() -> None:
+        async with container(s) as c, c.db.session() as session:
+            try:
+                count = await reencrypt_secrets(session, c.encryptor)
+            except ValueError as exc:
+                fail(f"{exc}: put the former key in SECRET_KEY_PREVIOUS")
+                return
+            await session.commit()
+        typer.echo(f"re-encrypted {count} stored secrets with the current SECRET_KEY")
+
+    run(main)
 
 
 @users.command("create")

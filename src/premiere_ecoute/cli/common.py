@@ -37,8 +37,10 @@ def quiet_logs() -> None:
 
 
 @asynccontextmanager
-async def container(s: Settings, *, migrate: bool = True) -> AsyncIterator[Any]:
-    c = build(s)
+async def container(
+    s: Settings, *, migrate: bool = True, fakes_at: str | None = None
+) -> AsyncIterator[Any]:
+    c = build(s, fakes_at=fakes_at)
     if migrate:
         await asyncio.to_thread(migrations.upgrade, c.database_url)
     try:

@@ -18,6 +18,7 @@ from premiere_ecoute.bootstrap import (
     web_app,
 )
 from premiere_ecoute.cli.common import container, fail, settings
+from premiere_ecoute.config import Settings
 from premiere_ecoute.core import migrations
 from premiere_ecoute.demo import seed_if_empty
 from premiere_ecoute.telemetry.logging import configure_logging
@@ -37,6 +38,7 @@ def serve(
     """Run the web app. In development it also runs the worker and the built-in fakes."""
     s = settings()
     configure_logging(s.log_level, s.log_json)
+    refuse_without_base_url(s)
     host = host or s.host
     port = port or s.port
     if s.base_url == "http://127.0.0.1:8000" and port != 8000:
@@ -93,15 +95,26 @@ def worker() -> None:
     """Run the job worker and the vote ingest loop (production: as many as needed)."""
     s = settings()
     configure_logging(s.log_level, s.log_json)
+    refuse_without_base_url(s)
 
     async def main() -> None:
-        async with container(s) as c:
+        # With the fakes on, the worker uses the ones the web process serves (BASE_URL):
+        # one fake Twitch holds the subscriptions, so none looks lost to the restore job.
+        async with container(s, fakes_at=s.base_url if s.use_fakes else None) as c:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, c.stopping.set)
             await run_worker_process(c)
 
     asyncio.run(main())
+
+
+def refuse_without_base_url(s: Settings) -> None:
+    if s.base_url_missing:
+        fail(
+            "BASE_URL must be set in production: it is the public https:// address Twitch "
+            "sends webhooks to and OAuth redirects back to (e.g. BASE_URL=https://premiere.example)"
+        )
 
 
 def migrate() -> None:

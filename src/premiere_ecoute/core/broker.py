@@ -3,23 +3,46 @@
 Adapters: PostgreSQL LISTEN/NOTIFY (default), Redis pub/sub (when REDIS_URL is set), and
 in-memory (tests, single process). Each transport carries every topic on one channel and
 fans out locally, so a process holds one connection however many topics it follows. Every
-payload carries a unique id: identical NOTIFYs in one transaction would otherwise collapse."""
+payload carries a unique id: identical NOTIFYs in one transaction would otherwise collapse.
+
+Redis pub/sub channels are global to a Redis server (database numbers do not separate them),
+so the Redis channel is namespaced per instance: ``BROKER_PREFIX``, by default derived from
+the database the instance uses. PostgreSQL NOTIFY channels are already per database, and the
+processes of one instance share one database: its channel needs no prefix."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import structlog
 
 log = structlog.get_logger(__name__)
 CHANNEL = "premiere_ecoute"
 MAX_PAYLOAD = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+
+
+def default_prefix(database_url: str) -> str:
+    """The instance's name by default: its database, as ``name@host:port`` (the processes of
+    one instance share it; two instances never do)."""
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/") or "postgres"
+    host = parts.hostname or "local"
+    port = parts.port or 5432
+    return f"{name}@{host}:{port}"
+
+
+def channel_for(prefix: str | None, database_url: str) -> str:
+    """The Redis channel of an instance: ``premiere_ecoute:<prefix>``."""
+    chosen = prefix if prefix else default_prefix(database_url)
+    return f"{CHANNEL}:{re.sub(r'[^A-Za-z0-9_.:@/-]', '_', chosen)[:200]}"
 
 
 class Subscription:
@@ -177,9 +200,10 @@ class PostgresBroker(_Fanout):
 
 
 class RedisBroker(_Fanout):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, channel: str = CHANNEL) -> None:
         super().__init__()
         self._url = url
+        self.channel = channel
         self._client: Any = None
         self._pubsub: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -189,7 +213,7 @@ class RedisBroker(_Fanout):
 
         self._client = redis.from_url(self._url, decode_responses=True)
         self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        await self._pubsub.subscribe(CHANNEL)
+        await self._pubsub.subscribe(self.channel)
         self._task = asyncio.create_task(self._listen(), name="broker.redis.listen")
 
     async def _listen(self) -> None:
@@ -205,7 +229,7 @@ class RedisBroker(_Fanout):
                 await asyncio.sleep(1)
 
     async def publish(self, topic: str, data: dict[str, Any]) -> None:
-        await self._client.publish(CHANNEL, self._encode(topic, data))
+        await self._client.publish(self.channel, self._encode(topic, data))
 
     async def stop(self) -> None:
         if self._task:

@@ -23,25 +23,40 @@ from premiere_ecoute.core.orm import Base
 log = structlog.get_logger(__name__)
 
 
+# Sources of a heartbeat: the worker process's loop (alive), the periodic job (jobs run),
+# and a web process that runs the worker in development, at start (ready at once).
+LOOP_SOURCE = "loop"
+JOB_SOURCE = "job"
+STARTUP_SOURCE = "startup"
+JOB_SOURCES = (JOB_SOURCE, STARTUP_SOURCE)
+
+
 class WorkerHeartbeat(Base):
+    """One row per worker and source: the loop's beats never hide that jobs stopped."""
+
     __tablename__ = "worker_heartbeats"
 
     worker: Mapped[str] = mapped_column(String(200), primary_key=True)
     beat_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
-    source: Mapped[str] = mapped_column(String(20), server_default="worker")
+    source: Mapped[str] = mapped_column(String(20), primary_key=True, server_default="worker")
 
 
 async def record_heartbeat(session: AsyncSession, worker: str, source: str) -> None:
     stmt = insert(WorkerHeartbeat).values(worker=worker, source=source, beat_at=func.now())
     stmt = stmt.on_conflict_do_update(
-        index_elements=["worker"], set_={"beat_at": func.now(), "source": source}
+        index_elements=["worker", "source"], set_={"beat_at": func.now()}
     )
     await session.execute(stmt)
 
 
-async def latest_heartbeat_age_s(session: AsyncSession) -> float | None:
+async def latest_heartbeat_age_s(
+    session: AsyncSession, sources: tuple[str, ...] = JOB_SOURCES
+) -> float | None:
+    """Seconds since the newest heartbeat of ``sources`` (of any worker), None if none."""
     age = await session.scalar(
-        select(func.extract("epoch", func.now() - func.max(WorkerHeartbeat.beat_at)))
+        select(func.extract("epoch", func.now() - func.max(WorkerHeartbeat.beat_at))).where(
+            WorkerHeartbeat.source.in_(sources)
+        )
     )
     return None if age is None else float(age)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import structlog
 
-from premiere_ecoute.core.jobs import record_heartbeat
+from premiere_ecoute.accounts.repository import prune_web_sessions
+from premiere_ecoute.core.jobs import JOB_SOURCE, record_heartbeat
 from premiere_ecoute.jobs.charts import refresh_charts
 from premiere_ecoute.jobs.deps import JobDeps
 from premiere_ecoute.jobs.follows import sync_all_follows
@@ -28,7 +29,7 @@ def register_tasks(deps: JobDeps, worker_name: str) -> None:
     @app.task(name="heartbeat", queueing_lock="heartbeat", pass_context=False)
     async def heartbeat(timestamp: int) -> None:
         async with k.db.sessionmaker() as s, s.begin():
-            await record_heartbeat(s, worker_name, "job")
+            await record_heartbeat(s, worker_name, JOB_SOURCE)
         log.debug("jobs.heartbeat", timestamp=timestamp)
 
     @app.periodic(cron="* * * * *", periodic_id="refresh-tokens")
@@ -49,7 +50,8 @@ def register_tasks(deps: JobDeps, worker_name: str) -> None:
     async def prune_inbox_job(timestamp: int) -> None:
         async with k.db.sessionmaker() as s, s.begin():
             pruned = await k.inbox.prune(s)
-        log.info("jobs.inbox.pruned", rows=pruned)
+            ended = await prune_web_sessions(s)
+        log.info("jobs.inbox.pruned", rows=pruned, web_sessions=ended)
 
     @app.periodic(cron="*/10 * * * *", periodic_id="refresh-score-priors")
     @app.task(name="refresh_score_priors", queueing_lock="refresh_score_priors", pass_context=False)

@@ -38,3 +38,13 @@ class Metrics:
         self.breaker_state = Gauge(
             "circuit_breaker_open", "1 when a circuit is open", ["name"], registry=r
         )
+        self.worker_restarts = Counter(
+            "worker_job_runner_restarts_total",
+            "Times the job runner stopped (e.g. database lost) and was started again",
+            registry=r,
+        )
+        self.db_unavailable = Counter(
+            "http_database_unavailable_total",
+            "Requests answered 503 because the database was unreachable",
+            registry=r,
+        )

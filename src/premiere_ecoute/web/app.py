@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from premiere_ecoute.accounts.models import WEB_SESSION_IDLE
 from premiere_ecoute.web import streams
 from premiere_ecoute.web.api import v1, v1_vod
 from premiere_ecoute.web.auth import page_user
@@ -34,6 +35,7 @@ from premiere_ecoute.web.routes import (
     system,
     twitch_auth,
 )
+from premiere_ecoute.web.security import SecurityHeaders
 from premiere_ecoute.web.webhooks import twitch
 from premiere_ecoute.web.webhooks.twitch import TwitchWebhook
 
@@ -94,9 +96,12 @@ def create_app(
         SessionMiddleware,
         secret_key=kernel.settings.secret_key,
         session_cookie="pe_session",
+        # The cookie lasts as long as an idle server session (web.auth), renewed by use.
+        max_age=int(WEB_SESSION_IDLE.total_seconds()),
         same_site="lax",
         https_only=kernel.settings.base_url.startswith("https://"),
     )
+    app.add_middleware(SecurityHeaders, https=kernel.settings.base_url.startswith("https://"))
     app.add_middleware(RequestContext, metrics=kernel.metrics)
     webhook = TwitchWebhook(
         kernel.settings.twitch_webhook_secret, kernel.clock, deps.inbox_writer, kernel.metrics

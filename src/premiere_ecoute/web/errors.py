@@ -4,20 +4,41 @@ Bad input never becomes a 500 or a traceback. Pages get an HTML error page inste
 
 from __future__ import annotations
 
+import functools
+import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import psycopg
+import psycopg_pool
 import structlog
 from fastapi import FastAPI, Request
+from fastapi import routing as fastapi_routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError as SQLDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from premiere_ecoute.core.errors import DomainError, ExternalServiceError
+from premiere_ecoute.web.forms import gettext_for
 
 log = structlog.get_logger(__name__)
+DB_RETRY_AFTER_S = 5
+# Errors that mean "the database cannot be reached right now" (stopped, restarting, pool
+# exhausted), not "this request is wrong": a 503 with Retry-After, no traceback.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg_pool.PoolTimeout,
+    ConnectionRefusedError,
+)
+_LOG_EVERY_S = 10.0
 
 _CODES = {
     400: "bad_request",
@@ -30,6 +51,7 @@ _CODES = {
     415: "unsupported_media_type",
     422: "validation_failed",
     429: "too_many_requests",
+    503: "service_unavailable",
 }
 
 
@@ -56,8 +78,37 @@ async def _respond(
     render = getattr(request.app.state, "render_error", None)
     if render is not None:
         response: Response = await render(request, status, message)
-        return response
-    return HTMLResponse(f"<h1>{status}</h1><p>{message}</p>", status_code=status)
+    else:
+        response = HTMLResponse(f"<h1>{status}</h1><p>{message}</p>", status_code=status)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this request's path (405's ``Allow``): the router
+    names the methods of the first matching route only."""
+    walk = getattr(fastapi_routing, "iter_route_contexts", None)  # lazily included routers
+    routes = request.app.router.routes
+    entries = list(walk(routes)) if walk else list(routes)
+    path = request.url.path
+    methods: set[str] = set()
+    for entry in entries:
+        route_path, route_methods = getattr(entry, "path", None), getattr(entry, "methods", None)
+        if route_path and route_methods and _path_regex(route_path).match(path):
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
+@functools.cache
+def _path_regex(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, DATABASE_UNAVAILABLE)
 
 
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
@@ -104,7 +155,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        return await _respond(request, exc.status_code, code, message, exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            # The router names the methods of the first route on the path only.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return await _respond(request, exc.status_code, code, message, headers)
 
     async def _unstorable(request: Request, exc: Exception) -> Response:
         # A safety net, not the validation itself: PostgreSQL refused a value of the request
@@ -119,6 +174,38 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(SQLDataError, _unstorable)
     app.add_exception_handler(psycopg.DataError, _unstorable)
+
+    last_logged = [0.0]
+
+    async def _database_unavailable(request: Request, exc: Exception) -> Response:
+        if not is_database_unavailable(exc):
+            return await _unexpected(request, exc)
+        web_deps = getattr(request.app.state, "deps", None)
+        if web_deps is not None:
+            web_deps.kernel.metrics.db_unavailable.inc()
+        now = time.monotonic()
+        if now - last_logged[0] >= _LOG_EVERY_S:  # one line per outage burst, no traceback
+            last_logged[0] = now
+            first_line = (str(exc).splitlines() or [""])[0][:200]
+            log.warning(
+                "http.database_unavailable",
+                path=request.url.path,
+                error=f"{type(exc).__name__}: {first_line}",
+            )
+        _ = gettext_for(request)
+        return await _respond(
+            request,
+            503,
+            "service_unavailable",
+            _("The service is briefly unavailable. Please try again in a few seconds."),
+            {"Retry-After": str(DB_RETRY_AFTER_S)},
+        )
+
+    # DBAPIError: SQLAlchemy wraps psycopg's errors in it (its DataError has its own handler
+    # above); what is not an outage goes on to the 500 handler.
+    kinds: tuple[type[Exception], ...] = (sa_exc.DBAPIError, *DATABASE_UNAVAILABLE)
+    for kind in kinds:
+        app.add_exception_handler(kind, _database_unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -18,14 +18,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from premiere_ecoute.accounts.models import Role, User
 from premiere_ecoute.core.errors import N_, DomainError, Forbidden, Unauthorized, refuse
-from premiere_ecoute.web.auth import page_user
+from premiere_ecoute.web.auth import IMPERSONATOR_KEY, page_user
 from premiere_ecoute.web.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES, negotiate_locale
 
 CSRF_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 FLASH_KEY = "flashes"
-IMPERSONATOR_KEY = "impersonator_id"
 IMPERSONATOR_LOGIN_KEY = "impersonator_login"
 EXPIRED = N_("This form has expired. Reload the page and try again.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any
@@ -12,6 +13,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from premiere_ecoute.telemetry.metrics import Metrics
 
 log = structlog.get_logger("http")
+# A caller's X-Request-Id is kept when it is a plain token (what proxies and tracers send);
+# anything else (non-ASCII bytes, spaces, control characters, too long) is replaced.
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:/+=@-]{1,64}")
+
+
+def request_id_of(raw: bytes | None) -> str:
+    if raw and _REQUEST_ID.fullmatch(raw):
+        return raw.decode("ascii")
+    return uuid.uuid4().hex
 
 
 class RequestContext:
@@ -24,7 +34,7 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        request_id = request_id_of(headers.get(b"x-request-id"))
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500

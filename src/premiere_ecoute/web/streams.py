@@ -18,9 +18,8 @@ from starlette.types import Receive, Scope, Send
 from premiere_ecoute.accounts.models import User
 from premiere_ecoute.accounts.queries import user_by_login
 from premiere_ecoute.core.db import Database
-from premiere_ecoute.sessions import queries
+from premiere_ecoute.web.access import check_results_readable
 from premiere_ecoute.web.auth import api_user
-from premiere_ecoute.web.deps import kernel
 from premiere_ecoute.web.live import LiveHub
 
 log = structlog.get_logger(__name__)
@@ -37,8 +36,7 @@ def hub(request: Request) -> LiveHub:
 async def session_stream(
     request: Request, session_id: int, user: User = Depends(api_user)
 ) -> EventSourceResponse:
-    async with kernel(request).db.session() as s:
-        await queries.check_readable(s, session_id, user.id, user.is_admin)
+    await check_results_readable(request, session_id, user)
     return hub(request).stream(f"session:{session_id}", "api")
 
 

@@ -187,7 +187,6 @@ def test_ready_goes_503_during_the_outage_and_200_after(outage: Outage) -> None:
         )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 finding 2: the API and pages answer 500")
 def test_api_and_pages_answer_503_with_retry_after_during_the_outage(outage: Outage) -> None:
     bad = []
     for name in ("api me", "api report", "page home", "page control", "page live"):
@@ -221,7 +220,6 @@ def test_every_acknowledged_vote_is_counted_exactly_once(outage: Outage) -> None
     assert counted == expected
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 finding 1: the job worker never recovers")
 def test_periodic_jobs_run_again_after_the_outage(outage: Outage) -> None:
     url = outage.stack.database_url
     since = outage.restarted_wall + timedelta(seconds=1)
@@ -235,7 +233,6 @@ def test_periodic_jobs_run_again_after_the_outage(outage: Outage) -> None:
     assert outage.worker.alive()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 finding 1: /ready says worker ok, no job runs")
 def test_ready_says_the_worker_is_fine_only_when_jobs_run(outage: Outage) -> None:
     url = outage.stack.database_url
     # Long after the restart: whatever /ready says must agree with what jobs did lately.

@@ -68,14 +68,17 @@ def _every_url(session_id: int) -> list[tuple[str, str]]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 finding 4: a non-UTF-8 X-Request-Id gives 500")
 def test_a_non_utf8_request_id_gets_no_server_error_on_any_route(served: Any) -> None:
-    errors = []
+    errors, tried = [], 0
     for method, url in _every_url(served.session_id):
         for value in (b"\xff", b"abc\xc3\x28", b"\xe2\x82"):
+            tried += 1
             status, _ = raw_request(served.web.port, method, url, [(b"X-Request-Id", value)])
+            if url == "/ready" and status == 503:
+                continue  # no worker in this stack: /ready's own answer, not an error
             if not isinstance(status, int) or status >= 500:
                 errors.append(f"{method} {url} X-Request-Id {value!r}: {status}")
+    print(f"non-UTF-8 X-Request-Id: {tried} requests, {len(errors)} server errors")
     assert not errors, f"{len(errors)} server errors, e.g.\n" + "\n".join(errors[:8])
 
 
@@ -305,6 +308,7 @@ async def test_schemathesis_on_the_served_openapi_with_a_token_gets_no_5xx(
         spec = (await http.get("/api/v1/openapi.json")).json()
         api = fuzz_api.FuzzApi(http, spec, tokens, session_ids)
         sent, failures = await fuzz_api.fuzz(api, served.web.base, examples=8)
+    print(f"schemathesis: {sent} requests, {len(failures)} bad answers")
     assert sent > 150, f"only {sent} requests were generated"
     server_errors = [f for f in failures if "server error" in f]
     assert not server_errors, f"{len(server_errors)} 5xx:\n" + "\n".join(server_errors[:10])

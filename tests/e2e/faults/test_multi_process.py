@@ -112,7 +112,6 @@ def test_two_web_processes_and_a_worker_share_live_updates_and_count_each_vote_o
     assert replay.returncode == 0, replay.stdout + replay.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 finding 8: the Redis broker is not namespaced")
 def test_two_instances_on_one_redis_server_do_not_see_each_others_messages(
     make_stack: Callable[..., Stack], redis_url: Callable[[], str]
 ) -> None:
@@ -154,11 +153,6 @@ def test_two_instances_on_one_redis_server_do_not_see_each_others_messages(
     assert not foreign, f"{len(foreign)} updates on Y's stream caused by X's votes"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 finding 9: with fakes in several processes the worker 'restores' the "
-    "subscriptions every minute and shows a notice",
-)
 def test_no_spurious_restore_notice_with_the_fakes_in_several_processes(
     postgres_instance: Instance,
 ) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from premiere_ecoute.core.broker import InMemoryBroker, PostgresBroker, RedisBroker
+from premiere_ecoute.core.broker import InMemoryBroker, PostgresBroker, RedisBroker, channel_for
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -115,3 +115,30 @@ async def test_postgres_broker_tells_subscribers_to_resync_after_a_lost_connecti
     finally:
         sub.close()
         await broker.stop()
+
+
+async def test_two_instances_on_one_redis_server_have_channels_of_their_own(
+    database_url: str,
+) -> None:
+    """Redis pub/sub ignores database numbers: each instance's channel carries its name."""
+    if not _redis_available():
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    one = RedisBroker(REDIS_URL, channel_for(None, "postgresql://pg:5432/instance_one"))
+    two = RedisBroker(REDIS_URL, channel_for(None, "postgresql://pg:5432/instance_two"))
+    same = RedisBroker(REDIS_URL, channel_for(None, "postgresql://pg:5432/instance_one"))
+    named = RedisBroker(REDIS_URL, channel_for("staging", "postgresql://pg:5432/instance_one"))
+    for broker in (one, two, same, named):
+        await broker.start()
+    try:
+        heard = {name: b.subscribe("session:1") for name, b in [("two", two), ("same", same)]}
+        heard["named"] = named.subscribe("session:1")
+        await asyncio.sleep(0.1)
+        await one.publish("session:1", {"n": 1})
+        assert await heard["same"].get(timeout=2) == {"n": 1}
+        await asyncio.sleep(0.2)
+        assert heard["two"].queue.empty() and heard["named"].queue.empty()
+    finally:
+        for broker in (one, two, same, named):
+            await broker.stop()
+    assert one.channel == "premiere_ecoute:instance_one@pg:5432" != two.channel
+    assert named.channel == "premiere_ecoute:staging"

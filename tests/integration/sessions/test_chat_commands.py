@@ -12,7 +12,7 @@ from sqlalchemy import select
 from premiere_ecoute.core.event_store import StoredEventRow
 from premiere_ecoute.demo import create_token
 from premiere_ecoute.sessions import commands as cmd
-from tests.support.pages import CSRF, session_cookie
+from tests.support.pages import CSRF, login_session, session_cookie
 from tests.support.runtime import ingest_once
 from tests.support.twitch_world import (
     STREAMER_TWITCH_ID,
@@ -144,7 +144,10 @@ async def test_settings_from_the_control_page_and_the_api(
 ) -> None:
     user_id, session_id = await _rated_session(container, app_client, fake_clock)
     key = container.settings.secret_key
-    app_client.cookies.set("pe_session", session_cookie(key, {"user_id": user_id, "csrf": CSRF}))
+    sid = await login_session(container, user_id)
+    app_client.cookies.set(
+        "pe_session", session_cookie(key, {"user_id": user_id, "csrf": CSRF, "sid": sid})
+    )
     page = await app_client.get(f"/sessions/{session_id}", headers={"accept": "text/html"})
     assert "data-chat-commands" in page.text and 'name="myvote" checked' in page.text
     saved = await app_client.post(

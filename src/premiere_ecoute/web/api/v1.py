@@ -10,6 +10,7 @@ from premiere_ecoute.accounts.models import User
 from premiere_ecoute.core.errors import ValidationFailed
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions import queries
+from premiere_ecoute.web.access import check_results_readable
 from premiere_ecoute.web.api.v1_schema import (
     COMMAND,
     MAX_PAGE,
@@ -247,8 +248,8 @@ async def vote(request: Request, user: Caller, session_id: int, body: VoteBody) 
 
 @router.get("/sessions/{session_id}/report", responses={200: {"model": ReportOut}, **READ})
 async def report(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
+    await check_results_readable(request, session_id, user)
     async with deps(request).db.session() as s:
-        await queries.check_readable(s, session_id, user.id, user.is_admin)
         return await queries.report(s, session_id)
 
 
@@ -259,8 +260,8 @@ async def series(
     session_id: int,
     per: Annotated[str, Query(pattern="^(vote|minute)$")] = "vote",
 ) -> dict[str, Any]:
+    await check_results_readable(request, session_id, user)
     async with deps(request).db.session() as s:
-        await queries.check_readable(s, session_id, user.id, user.is_admin)
         return {"series": await queries.running_average(s, session_id, per=per)}
 
 

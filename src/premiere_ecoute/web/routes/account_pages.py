@@ -10,6 +10,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -24,10 +25,11 @@ from premiere_ecoute.accounts.commands import (
     UnfollowStreamer,
 )
 from premiere_ecoute.accounts.models import User
+from premiere_ecoute.accounts.repository import end_web_sessions
 from premiere_ecoute.apis.twitch.models import MARKER_SCOPE
 from premiere_ecoute.core.errors import N_, DomainError, ValidationFailed, refuse
 from premiere_ecoute.sessions.queries import export_of, followed_streamers
-from premiere_ecoute.web.auth import page_user
+from premiere_ecoute.web.auth import SESSION_ID_KEY, USER_KEY, current_session_id, page_user
 from premiere_ecoute.web.deps import deps
 from premiere_ecoute.web.forms import (
     IMPERSONATOR_KEY,
@@ -42,6 +44,7 @@ from premiere_ecoute.web.forms import (
     translate_error,
 )
 
+log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
 LOGIN_URL = "/auth/twitch/login"
 TOKEN_NAME_MAX = 100
@@ -61,6 +64,7 @@ async def account_view(
     async with c.db.session() as s:
         links = await queries.connections(s, user.id)
         tokens = await queries.api_tokens(s, user.id)
+        browser_sessions = await queries.web_session_count(s, user.id)
     _ = gettext_for(request)
     return render_page(
         request,
@@ -74,6 +78,7 @@ async def account_view(
         markers_granted=MARKER_SCOPE in str((links.get("twitch") or {}).get("scopes", "")).split(),
         tokens=tokens,
         new_token=new_token,
+        browser_sessions=browser_sessions,
     )
 
 
@@ -128,7 +133,8 @@ async def switch_role(request: Request) -> Response:
     async def run(user: User, form: dict[str, str]) -> str:
         role = form.get("role", "")
         await deps(request).bus.execute(
-            SwitchRole(user_id=user.id, role=role), actor=actor_of(request, user)
+            SwitchRole(user_id=user.id, role=role, keep_session=current_session_id(request)),
+            actor=actor_of(request, user),
         )
         _ = gettext_for(request)
         return _("You are now a streamer.") if role == "streamer" else _("You are now a viewer.")
@@ -243,14 +249,42 @@ async def delete_account(request: Request) -> Response:
         message = translate_error(request, exc)
         return await account_view(request, user, status=exc.status_code, errors=[message])
     admin_id = request.session.get(IMPERSONATOR_KEY)
+    session_id = current_session_id(request)  # the admin's, when impersonating
     request.session.clear()
     _ = gettext_for(request)
     if admin_id:
         # An admin who deleted the account they were viewing goes back to their own.
-        request.session["user_id"] = int(admin_id)
+        request.session[USER_KEY] = int(admin_id)
+        request.session[SESSION_ID_KEY] = session_id
         flash(request, "success", _("The account is deleted."))
         return RedirectResponse("/admin/users", status_code=303)
     flash(request, "success", _("Your account and its data are deleted."))
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/account/sessions/end")
+async def end_sessions(request: Request) -> Response:
+    """Log out everywhere: every browser session of the user ends, this one included."""
+    try:
+        user = await signed_in(request)
+        await checked_form(request)
+    except DomainError as exc:
+        return await error_page(request, exc)
+    if request.session.get(IMPERSONATOR_KEY):
+        _ = gettext_for(request)
+        return await account_view(
+            request,
+            user,
+            status=403,
+            errors=[_("Stop the impersonation to end this user's sessions.")],
+        )
+    async with deps(request).db.session() as s:
+        ended = await end_web_sessions(s, user.id)
+        await s.commit()
+    log.info("accounts.sessions.ended", user_id=user.id, sessions=ended)
+    request.session.clear()
+    _ = gettext_for(request)
+    flash(request, "success", _("You are logged out on every device."))
     return RedirectResponse("/", status_code=303)
 
 

@@ -17,6 +17,7 @@ from premiere_ecoute.admin import queries
 from premiere_ecoute.core import jobs as admin_jobs
 from premiere_ecoute.core.errors import N_, DomainError, InvalidState, NotFound, refuse
 from premiere_ecoute.core.messages import Event
+from premiere_ecoute.web.auth import log_out
 from premiere_ecoute.web.deps import deps
 from premiere_ecoute.web.forms import (
     IMPERSONATOR_KEY,
@@ -194,7 +195,7 @@ async def stop_impersonation(request: Request) -> Response:
     request.session.pop(IMPERSONATOR_KEY, None)
     request.session.pop(IMPERSONATOR_LOGIN_KEY, None)
     if admin is None or admin.role != Role.ADMIN.value:
-        request.session.clear()
+        await log_out(request)
         return RedirectResponse("/", status_code=303)
     request.session["user_id"] = admin.id
     _ = gettext_for(request)

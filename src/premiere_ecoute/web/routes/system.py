@@ -32,8 +32,10 @@ async def metrics(request: Request) -> Response:
     c = deps(request)
     token = c.settings.metrics_token
     if token:
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode("utf-8", "replace"), token.encode()
+        ):
             raise Unauthorized("A valid metrics bearer token is required.")
     refresh_gauges(c.metrics, c.breakers)
     return Response(generate_latest(c.metrics.registry), media_type=CONTENT_TYPE_LATEST)

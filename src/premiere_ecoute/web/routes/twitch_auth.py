@@ -14,6 +14,7 @@ from premiere_ecoute.apis.twitch.models import TWITCH_SCOPES, TwitchUser
 from premiere_ecoute.apis.twitch.oauth import TokenRefused, authorize_url, new_state
 from premiere_ecoute.config import browser_auth_urls
 from premiere_ecoute.core.errors import DomainError
+from premiere_ecoute.web.auth import log_in, log_out
 from premiere_ecoute.web.deps import WebDeps, deps
 from premiere_ecoute.web.forms import checked_form
 
@@ -105,8 +106,7 @@ async def twitch_callback(
         actor=f"user:{user_id}",
     )
     # A fresh session on login: nothing from before (e.g. an impersonation) carries over.
-    request.session.clear()
-    request.session["user_id"] = user_id
+    await log_in(request, user_id)
     log.info("accounts.twitch_login.succeeded", user_id=user_id)
     return RedirectResponse(after, status_code=303)
 
@@ -114,7 +114,7 @@ async def twitch_callback(
 @router.post("/auth/logout")
 async def logout(request: Request) -> RedirectResponse:
     await checked_form(request)  # a cross-site form cannot log people out
-    request.session.clear()
+    await log_out(request)
     return RedirectResponse("/", status_code=303)
 
 

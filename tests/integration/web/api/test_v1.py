@@ -276,3 +276,22 @@ async def test_a_session_in_preparation_is_visible_to_its_streamer_and_admins_on
     # Once started it is public, as its live page is.
     started = await http.get(f"/api/v1/sessions/{session_id}", headers=api.rival.headers)
     assert started.status_code == 200 and started.json()["status"] == "active"
+
+
+async def test_results_of_a_running_session_are_its_streamers_until_it_stops(api: Api) -> None:
+    """One read rule with the pages (issue 10 finding 7): the report, series and stream of a
+    running session are the streamer's and the admins'; public once the session stops."""
+    http = api.http
+    session_id = (await _prepare(api))["id"]
+    await http.post(f"/api/v1/sessions/{session_id}/start", headers=api.streamer.headers)
+    for path in ("/report", "/series", "/stream"):
+        url = f"/api/v1/sessions/{session_id}{path}"
+        _error(await http.get(url, headers=api.rival.headers), 403, "forbidden")
+    for path in ("/report", "/series"):
+        url = f"/api/v1/sessions/{session_id}{path}"
+        assert (await http.get(url, headers=api.streamer.headers)).status_code == 200
+        assert (await http.get(url, headers=api.admin.headers)).status_code == 200
+    await http.post(f"/api/v1/sessions/{session_id}/stop", headers=api.streamer.headers)
+    for path in ("/report", "/series"):
+        url = f"/api/v1/sessions/{session_id}{path}"
+        assert (await http.get(url, headers=api.rival.headers)).status_code == 200

@@ -16,7 +16,7 @@ import pytest
 from premiere_ecoute.accounts.models import User
 from premiere_ecoute.bootstrap import web_app
 from premiere_ecoute.sessions import queries
-from tests.support.pages import CSRF, session_cookie
+from tests.support.pages import CSRF, login_session_now, session_cookie
 from tests.support.sessions import (
     Cast,
     apply,
@@ -46,6 +46,8 @@ async def web(app: Any) -> AsyncIterator[Any]:
         if user is not None:
             session["user_id"] = user.id
             session.setdefault("csrf", CSRF)
+            owner = int(session.get("impersonator_id") or user.id)
+            session.setdefault("sid", login_session_now(app.state.deps.db.url, owner))
         if session:
             key = app.state.deps.settings.secret_key
             c.cookies.set("pe_session", session_cookie(key, session))

@@ -13,6 +13,7 @@ from fastapi import Request
 
 from premiere_ecoute.accounts.commands import RegisterUser
 from premiere_ecoute.accounts.models import User
+from premiere_ecoute.web.auth import log_in
 from premiere_ecoute.web.routes import spotify_auth
 
 
@@ -25,7 +26,7 @@ async def browser(sc: Any) -> AsyncIterator[httpx.AsyncClient]:
         app.include_router(spotify_auth.router)
 
     async def sign_in(request: Request, user_id: int) -> dict[str, bool]:
-        request.session["user_id"] = user_id  # stands in for the Twitch login
+        await log_in(request, user_id)  # stands in for the Twitch login
         return {"ok": True}
 
     app.add_api_route("/_test/sign-in/{user_id}", sign_in, methods=["POST"])
