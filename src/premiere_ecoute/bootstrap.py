@@ -61,8 +61,9 @@ from premiere_ecoute.sessions.ports import SessionPorts
 from premiere_ecoute.sessions.subscriptions import SubscriptionKeeper
 from premiere_ecoute.sessions.user_activity import SessionsOfUser
 from premiere_ecoute.telemetry.metrics import Metrics
-from premiere_ecoute.web.app import create_app
+from premiere_ecoute.web.app import WEB_DIR, create_app
 from premiere_ecoute.web.deps import WebDeps
+from premiere_ecoute.web.i18n import CatalogTranslator
 
 log = structlog.get_logger(__name__)
 FAKE_SPOTIFY = "http://spotify.fake"
@@ -293,6 +294,7 @@ def build(
             polls=TwitchPolls(twitch, credentials.twitch),
             chat=TwitchChat(chat_queue),
             clock=clock,
+            translator=CatalogTranslator(WEB_DIR / "locale"),
         )
     register_account_handlers(
         bus,

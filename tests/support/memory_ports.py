@@ -18,7 +18,9 @@ from premiere_ecoute.discography.models import (
     PlaylistInfo,
     TrackInfo,
 )
-from premiere_ecoute.sessions.ports import Subscription
+from premiere_ecoute.sessions.ports import Subscription, Translator
+from premiere_ecoute.web.app import WEB_DIR
+from premiere_ecoute.web.i18n import CatalogTranslator
 
 
 def sample_album(spotify_id: str = "4aawyAB9vmqN3uQ7FjRGTy", tracks: int = 4) -> AlbumInfo:
@@ -212,3 +214,4 @@ class MemoryPorts:
     polls: MemoryPolls = field(default_factory=MemoryPolls)
     chat: MemoryChat = field(default_factory=MemoryChat)
     clock: Clock = field(default_factory=SystemClock)
+    translator: Translator = field(default_factory=lambda: CatalogTranslator(WEB_DIR / "locale"))

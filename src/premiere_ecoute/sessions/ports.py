@@ -10,10 +10,11 @@ session subscribes to.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from premiere_ecoute.core.clock import Clock
+from premiere_ecoute.core.display import rounded_score
 from premiere_ecoute.discography.models import Device, PlaybackState
 from premiere_ecoute.discography.ports import Catalog
 
@@ -79,6 +80,33 @@ class Chat(Protocol):
         ...
 
 
+class Translator(Protocol):
+    """The user-facing language of texts the domain writes (chat announcements)."""
+
+    def gettext(self, language: str, msgid: str) -> str: ...
+    def ngettext(self, language: str, singular: str, plural: str, n: int) -> str: ...
+    def score(self, language: str, value: Any) -> str:
+        """A score as every page shows it (one decimal, half up, the language's separator)."""
+        ...
+
+
+class EnglishOnly:
+    """A ``Translator`` that keeps the source texts (English)."""
+
+    def gettext(self, language: str, msgid: str) -> str:
+        return msgid
+
+    def ngettext(self, language: str, singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
+
+    def score(self, language: str, value: Any) -> str:
+        if value is None:
+            return "–"
+        if isinstance(value, str):
+            return value
+        return str(rounded_score(value))
+
+
 @dataclass
 class SessionPorts:
     """Everything a session command may call outside the database."""
@@ -89,6 +117,7 @@ class SessionPorts:
     polls: Polls
     chat: Chat
     clock: Clock
+    translator: Translator = field(default_factory=EnglishOnly)
 
 
 CHAT_TYPES = ("channel.chat.message",)

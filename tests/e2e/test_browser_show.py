@@ -1,0 +1,110 @@
+"""The show in a real browser (issue 11): the final scene after Stop on the overlay and the
+public page, the overlay's moments (a new track, a track's votes closing), and the control
+page and the report at phone width (390 px) with keyboard shortcuts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from premiere_ecoute.demo import create_token
+from tests.e2e import test_browser_control as control
+from tests.e2e.test_browser_control import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    text_of,
+    wait_for_text,
+)
+from tests.support.sessions import make_cast, prepare
+
+served = control.served  # the app on a free port (a fixture)
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"
+    ),
+]
+
+
+async def _vote(api: httpx.AsyncClient, session_id: int, token: str, value: str) -> None:
+    answer = await api.post(
+        f"/api/v1/sessions/{session_id}/votes",
+        json={"value": value},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 201, answer.text
+
+
+async def _act(api: httpx.AsyncClient, session_id: int, token: str, action: str) -> None:
+    answer = await api.post(
+        f"/api/v1/sessions/{session_id}/{action}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code in (200, 201), answer.text
+
+
+async def test_stop_shows_the_final_scene_and_the_overlay_marks_moments(
+    container: Any, served: str
+) -> None:
+    from playwright.async_api import async_playwright
+
+    cast = await make_cast(container)
+    session_id = await prepare(container, cast.streamer, playback="manual", final_scene_s=60)
+    owner = await create_token(container, cast.streamer.id)
+    viewer = await create_token(container, cast.viewer.id)
+    login = cast.streamer.login
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(viewport={"width": 1100, "height": 900})
+            overlay = await context.new_page()
+            errors: list[str] = []
+            overlay.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            await overlay.goto(f"{served}/overlay/{login}?mode=full")
+            await overlay.wait_for_selector(".overlay-frame.is-connected.is-idle")
+            public = await context.new_page()
+            await public.goto(f"{served}/live/{login}")
+            await public.wait_for_selector(".live.is-connected.is-idle")
+
+            async with httpx.AsyncClient(base_url=served) as api:
+                await _act(api, session_id, owner, "start")
+                await overlay.wait_for_selector(".overlay-frame.is-active", timeout=3000)
+                await _vote(api, session_id, viewer, "8")
+                await wait_for_text(overlay, "[data-field='track.viewer_score']", "8.0", 3)
+                # Closing the votes shows the track's final score for a moment.
+                await _act(api, session_id, owner, "votes/close")
+                await overlay.wait_for_selector(".overlay-frame.show-result", timeout=3000)
+                assert await text_of(overlay, "[data-result-score]") == "8.0"
+                await _act(api, session_id, owner, "votes/open")
+                await _act(api, session_id, owner, "next")
+                await overlay.wait_for_selector(".overlay-frame.track-changed", timeout=3000)
+                await wait_for_text(overlay, "[data-field='track.number']", "2", 3)
+                await _vote(api, session_id, viewer, "4")
+                await wait_for_text(overlay, "[data-field='track.viewer_score']", "4.0", 3)
+                await _act(api, session_id, owner, "stop")
+
+            await overlay.wait_for_selector(".overlay-frame.is-final", timeout=3000)
+            await public.wait_for_selector(".live.is-final", timeout=3000)
+            assert await overlay.locator(".overlay-final").is_visible()
+            assert not await overlay.locator(".overlay-panel.when-active").is_visible()
+            assert await text_of(overlay, ".overlay-final [data-field='final.viewer_score']") == (
+                "6.0"
+            )
+            assert await text_of(public, "[data-field='final.top.name']")
+            assert await text_of(public, "[data-field='final.top.viewer_score']") == "8.0"
+            assert await text_of(public, "[data-field='final.bottom.viewer_score']") == "4.0"
+            link = public.locator("a[data-field-href='final.report_url']")
+            assert await link.get_attribute("href") == f"/sessions/{session_id}/report"
+            assert await link.is_visible()
+            assert not await public.locator(".idle-message").is_visible()
+            assert not [e for e in errors if "[object Event]" in e]
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            await public.wait_for_timeout(800)  # the scene's entrance is over
+            await public.screenshot(path=str(SCREENSHOTS / "final-scene.png"), full_page=True)
+        finally:
+            await browser.close()
