@@ -108,3 +108,138 @@ async def test_stop_shows_the_final_scene_and_the_overlay_marks_moments(
             await public.screenshot(path=str(SCREENSHOTS / "final-scene.png"), full_page=True)
         finally:
             await browser.close()
+
+
+WIDEST = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    const wide = (e) => e.getBoundingClientRect().right > 390.5;
+    if (wide(el) && r.width > 0 && ![...el.children].some(wide))
+      out.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right)
+               + ' w' + Math.round(r.width) + ' ' + getComputedStyle(el).minWidth);
+  }
+  return out.slice(0, 15);
+}"""
+
+
+async def _fits(page: Any, url: str) -> None:
+    await page.goto(url)
+    await page.wait_for_load_state("networkidle")
+    width = await page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= 390, (url, width, await page.evaluate(WIDEST))
+
+
+async def test_the_control_page_and_the_report_fit_a_phone_and_keys_drive_the_show(
+    container: Any, served: str
+) -> None:
+    from playwright.async_api import async_playwright
+
+    cast = await make_cast(container)
+    session_id = await prepare(container, cast.streamer, playback="manual")
+    owner = await create_token(container, cast.streamer.id)
+    viewer = await create_token(container, cast.viewer.id)
+    cookie = control.session_cookie(container.settings.secret_key, user_id=cast.streamer.id)
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(
+                viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+            )
+            await context.add_cookies([{"name": "pe_session", "value": cookie, "url": served}])
+            page = await context.new_page()
+            await _fits(page, f"{served}/sessions/{session_id}")  # preparing
+            async with httpx.AsyncClient(base_url=served) as api:
+                await _act(api, session_id, owner, "start")
+                await _vote(api, session_id, viewer, "7")
+            await _fits(page, f"{served}/sessions/{session_id}")  # active
+            await page.wait_for_selector(".control.is-connected.status-active")
+
+            # Each Play button is named after its track; the current one is disabled.
+            plays = page.locator("[data-track-row] button[data-play]")
+            names = [await plays.nth(i).get_attribute("aria-label") for i in range(4)]
+            assert names[1] == "Play Glass Harbour"
+            assert await plays.nth(0).is_disabled() and not await plays.nth(1).is_disabled()
+
+            # Keys: N next, P previous, a number rates; not while typing in a field.
+            await page.keyboard.press("n")
+            await wait_for_text(page, ".control [data-field='track.number']", "2", 3)
+            await page.keyboard.press("8")
+            await page.wait_for_selector("[data-rate='8'].is-chosen", timeout=3000)
+            await page.keyboard.press("1")
+            await page.keyboard.press("0")
+            await page.wait_for_selector("[data-rate='10'].is-chosen", timeout=3000)
+            await page.keyboard.press("p")
+            await wait_for_text(page, ".control [data-field='track.number']", "1", 3)
+            await page.focus("[data-overlay-param='idle']")
+            await page.keyboard.press("n")
+            await page.wait_for_timeout(500)
+            assert await text_of(page, ".control [data-field='track.number']") == "1"
+            assert await plays.nth(0).is_disabled()
+
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            await page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
+            await page.screenshot(path=str(SCREENSHOTS / "control-phone.png"), full_page=True)
+            async with httpx.AsyncClient(base_url=served) as api:
+                await _act(api, session_id, owner, "stop")
+            await _fits(page, f"{served}/sessions/{session_id}/report")
+            await _fits(page, f"{served}/sessions/{session_id}")  # stopped
+        finally:
+            await browser.close()
+
+
+PIXEL = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8Dw"
+    "HwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+
+
+async def test_the_player_overlay_shows_the_stored_cover_else_a_placeholder(
+    container: Any, served: str
+) -> None:
+    from playwright.async_api import async_playwright
+    from sqlalchemy import update
+
+    from premiere_ecoute.discography.models import Album
+
+    cast = await make_cast(container)
+    session_id = await prepare(container, cast.streamer, playback="manual")
+    owner = await create_token(container, cast.streamer.id)
+    overlay_url = f"{served}/overlay/{cast.streamer.login}?mode=player"
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            async with httpx.AsyncClient(base_url=served) as api:
+                await _act(api, session_id, owner, "start")
+            await page.goto(overlay_url)
+            await page.wait_for_selector(".overlay-frame.is-active")
+            no_cover = (
+                await page.locator("img.overlay-cover").first.is_visible(),
+                await page.locator(".overlay-player .cover-placeholder").is_visible(),
+            )
+            async with container.db.session() as s, s.begin():
+                await s.execute(update(Album).values(cover_url=PIXEL))
+            await page.goto(overlay_url)
+            await page.wait_for_selector(".overlay-frame.is-active")
+            cover = page.locator(".overlay-player img.overlay-cover")
+            await page.wait_for_function(
+                "() => document.querySelector('.overlay-player img.overlay-cover').naturalWidth > 0"
+            )
+            with_cover = (
+                await cover.is_visible(),
+                await page.locator(".overlay-player .cover-placeholder").is_visible(),
+            )
+            async with container.db.session() as s, s.begin():
+                await s.execute(update(Album).values(cover_url="http://127.0.0.1:9/none.jpg"))
+            await page.goto(overlay_url)
+            await page.wait_for_selector(".overlay-player .cover-placeholder:not([hidden])")
+            broken = await cover.is_visible()
+        finally:
+            await browser.close()
+
+    assert no_cover == (False, True)
+    assert with_cover == (True, False)
+    assert broken is False

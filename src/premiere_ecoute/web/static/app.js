@@ -136,13 +136,16 @@
       var src = lookup(state, el.getAttribute("data-field-src"));
       if (src) {
         if (el.getAttribute("src") !== src) el.setAttribute("src", src);
-        el.hidden = false;
+        el.hidden = el.getAttribute("data-broken") === src;
       } else {
         el.hidden = true;
       }
     });
     root.querySelectorAll("[data-placeholder]").forEach(function (el) {
-      el.hidden = !!lookup(state, el.getAttribute("data-placeholder"));
+      var path = el.getAttribute("data-placeholder");
+      var src = lookup(state, path);
+      var image = root.querySelector('[data-field-src="' + path + '"]');
+      el.hidden = !!src && !(image && image.getAttribute("data-broken") === src);
     });
     root.querySelectorAll("[data-field-href]").forEach(function (el) {
       var href = lookup(state, el.getAttribute("data-field-href"));
@@ -275,6 +278,15 @@
   }
   installQuietStreams();
   document.addEventListener("DOMContentLoaded", installQuietStreams);
+
+  // A cover that cannot be loaded gives way to its placeholder.
+  document.addEventListener("error", function (event) {
+    var el = event.target;
+    if (!el || el.tagName !== "IMG" || !el.hasAttribute("data-field-src")) return;
+    var root = el.closest("[data-live]");
+    el.setAttribute("data-broken", el.getAttribute("src") || "");
+    if (root) render(root);
+  }, true);
 
   // Track progress moves between server updates without a message per second.
   window.setInterval(function () {
