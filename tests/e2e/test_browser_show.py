@@ -103,6 +103,11 @@ async def test_stop_shows_the_final_scene_and_the_overlay_marks_moments(
             assert await link.is_visible()
             assert not await public.locator(".idle-message").is_visible()
             assert not [e for e in errors if "[object Event]" in e]
+            # The browser rounds scores by the server's rule (core.display).
+            shown = await overlay.evaluate(
+                "[6.65, 6.75, 6.99, 0.15, 7.25].map(window.premiereEcoute.formatScore)"
+            )
+            assert shown == ["6.7", "6.8", "7.0", "0.2", "7.3"]
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             await public.wait_for_timeout(800)  # the scene's entrance is over
             await public.screenshot(path=str(SCREENSHOTS / "final-scene.png"), full_page=True)

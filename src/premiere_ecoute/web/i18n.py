@@ -192,8 +192,9 @@ class CatalogTranslator:
 def _locale_filters(locale: str) -> dict[str, Callable[..., str]]:
     babel_locale = Locale.parse(locale)
 
-    def score(value: float | int | str | None, digits: int = SCORE_DIGITS) -> str:
-        return format_score(value, babel_locale, digits)
+    def score(value: float | int | str | None) -> str:
+        """Every score on a page: the one rule (one decimal, half up); exports skip it."""
+        return format_score(value, babel_locale)
 
     def number(value: float | int | None) -> str:
         return "–" if value is None else format_decimal(value, locale=babel_locale)

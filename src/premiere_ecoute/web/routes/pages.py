@@ -39,7 +39,10 @@ async def home(request: Request) -> HTMLResponse:
     async with deps(request).db.session() as s:
         mine = await dashboard(s, user.id)
         live = await live_followed(s, user.id)
-    return await render(request, "home.html", user=user, live_streamers=live, **mine)
+    first_visit = bool(request.session.pop("first_login", False))
+    return await render(
+        request, "home.html", user=user, live_streamers=live, first_visit=first_visit, **mine
+    )
 
 
 @router.get("/live/{login}")

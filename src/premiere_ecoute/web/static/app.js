@@ -29,6 +29,9 @@
  *   data-field-src="album.cover_url"   image source; hidden while empty (data-placeholder:
  *                                      an element shown instead while there is no source)
  *   data-field-href="final.report_url" link target; hidden while empty
+ *   data-count="track.votes"           a count in words: data-one / data-other hold the
+ *                                      sentence ("{n} vote" / "{n} votes", from ngettext),
+ *                                      chosen by the page language's plural rule
  *   data-progress="track"              width from progress_ms / duration_ms, ticking while playing
  *   data-distribution="track.distribution"  one bar per option
  *   data-vote-options                  vote buttons rebuilt from scale.options (data-vote-url)
@@ -44,6 +47,7 @@
   var lang = document.documentElement.lang || "en";
   var scoreFormat = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   var countFormat = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
+  var plurals = new Intl.PluralRules(lang);
   var states = new WeakMap();
   var timers = new WeakMap();
   var MOMENT_MS = 4000;
@@ -55,10 +59,28 @@
     }, state);
   }
 
+  // The one rule for a score on screen (core/display.py): one decimal, half up, applied to
+  // the number's shortest decimal writing (as Python's Decimal(str(x))), so 6.65 -> 6.7 and
+  // 6.75 -> 6.8 here exactly as on pages rendered by the server.
+  function roundScore(value) {
+    var text = String(Math.abs(value));
+    if (text.indexOf("e") >= 0) return Math.round(value * 10) / 10;
+    var parts = text.split(".");
+    var digits = (parts[1] || "") + "00";
+    var tenths = Number(parts[0]) * 10 + Number(digits[0]) + (Number(digits[1]) >= 5 ? 1 : 0);
+    return (value < 0 ? -tenths : tenths) / 10;
+  }
+
+  function formatScore(value) {
+    if (value === null || value === undefined || value === "") return EMPTY;
+    return typeof value === "number" ? scoreFormat.format(roundScore(value)) : String(value);
+  }
+  window.premiereEcoute = { formatScore: formatScore, roundScore: roundScore };
+
   function formatValue(value, format) {
     if (value === null || value === undefined || value === "") return EMPTY;
     if (typeof value === "number") {
-      if (format === "score") return scoreFormat.format(value);
+      if (format === "score") return formatScore(value);
       if (format === "count") return countFormat.format(value);
     }
     return String(value);
@@ -131,6 +153,13 @@
     root.querySelectorAll("[data-field]").forEach(function (el) {
       var value = lookup(state, el.getAttribute("data-field"));
       el.textContent = formatValue(value, el.getAttribute("data-format"));
+    });
+    root.querySelectorAll("[data-count]").forEach(function (el) {
+      var n = lookup(state, el.getAttribute("data-count"));
+      var known = typeof n === "number";
+      var form = known && plurals.select(n) === "one" ? "data-one" : "data-other";
+      var text = (el.getAttribute(form) || "{n}").replace("{n}", known ? countFormat.format(n) : EMPTY);
+      if (el.textContent !== text) el.textContent = text;
     });
     root.querySelectorAll("[data-field-src]").forEach(function (el) {
       var src = lookup(state, el.getAttribute("data-field-src"));

@@ -25,15 +25,13 @@
 
   var EMPTY = "\u2013";
   var lang = document.documentElement.lang || "en";
-  var scoreFormat = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   var countFormat = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
   var timeFormat = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   var states = new WeakMap();
   var wired = new WeakSet();
 
   function score(value) {
-    if (value === null || value === undefined) return EMPTY;
-    return typeof value === "number" ? scoreFormat.format(value) : String(value);
+    return window.premiereEcoute.formatScore(value); // app.js: the one rule for scores
   }
 
   function setText(el, text) {
