@@ -4,14 +4,19 @@ page and the report at phone width (390 px) with keyboard shortcuts."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from premiere_ecoute.bootstrap import web_app
 from premiere_ecoute.demo import create_token
+from premiere_ecoute.web.live import BYE, LiveHub
 from tests.e2e import test_browser_control as control
+from tests.e2e.conftest import free_port
 from tests.e2e.test_browser_control import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -248,3 +253,69 @@ async def test_the_player_overlay_shows_the_stored_cover_else_a_placeholder(
     assert no_cover == (False, True)
     assert with_cover == (True, False)
     assert broken is False
+
+
+@pytest.fixture
+async def served_app(container: Any) -> AsyncIterator[tuple[str, Any]]:
+    """Like ``served``, with the app at hand (its live hub)."""
+    import uvicorn
+
+    app = web_app(container, run_background=False)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):  # up to 10 s
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        container.stopping.set()
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+
+
+async def test_a_closed_stream_reconnects_quietly_and_play_or_pause_shows_alone(
+    container: Any, served_app: tuple[str, Any]
+) -> None:
+    from playwright.async_api import async_playwright
+
+    served, app = served_app
+    cast = await make_cast(container)
+    session_id = await prepare(container, cast.streamer, playback="spotify")
+    owner = await create_token(container, cast.streamer.id)
+    cookie = control.session_cookie(container.settings.secret_key, user_id=cast.streamer.id)
+    async with httpx.AsyncClient(base_url=served) as api:
+        await _act(api, session_id, owner, "start")
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(viewport={"width": 1100, "height": 900})
+            await context.add_cookies([{"name": "pe_session", "value": cookie, "url": served}])
+            page = await context.new_page()
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            await page.goto(f"{served}/sessions/{session_id}")
+            await page.wait_for_selector(".control.is-connected.status-active")
+            # No reading of the player yet: its state is unknown, so Play shows alone.
+            assert not await page.evaluate(
+                "document.querySelector('.control').classList.contains('player-playing')"
+            )
+            play = page.locator(".player [data-action='resume']")
+            pause = page.locator(".player [data-action='pause']")
+            unknown = (await play.is_visible(), await pause.is_visible())
+
+            # The server ends every stream (as at a deployment): the page reconnects quietly.
+            hub: LiveHub = app.state.live
+            hub._end_all(BYE)
+            await page.wait_for_selector(".control.is-disconnected", timeout=3000)
+            await page.wait_for_selector(".control.is-connected", timeout=5000)
+        finally:
+            await browser.close()
+
+    assert unknown == (True, False)
+    assert [e for e in errors if "Event" in e] == []

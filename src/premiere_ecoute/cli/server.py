@@ -37,6 +37,10 @@ def serve(
         raise
     seed = demo if demo is not None else s.environment == "development"
     app = web_app(c, on_started=seed_if_empty if seed else None)
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again with the handler it
+    # found. Python's default one kills the process on the spot, skipping the exit hooks, and
+    # one of them stops the embedded PostgreSQL: exit like on Ctrl-C instead.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     uvicorn.run(
         app,
         host=host,
@@ -46,6 +50,10 @@ def serve(
         timeout_graceful_shutdown=3,
         lifespan="on",
     )
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def worker() -> None:
