@@ -319,3 +319,31 @@ async def test_a_closed_stream_reconnects_quietly_and_play_or_pause_shows_alone(
 
     assert unknown == (True, False)
     assert [e for e in errors if "Event" in e] == []
+
+
+async def test_the_dashboard_checklist_guides_a_first_show(container: Any, served: str) -> None:
+    from playwright.async_api import async_playwright
+
+    cast = await make_cast(container)
+    cookie = control.session_cookie(container.settings.secret_key, user_id=cast.streamer.id)
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(viewport={"width": 1000, "height": 900})
+            await context.add_cookies([{"name": "pe_session", "value": cookie, "url": served}])
+            page = await context.new_page()
+            await page.goto(f"{served}/")
+            checklist = page.locator("[data-checklist]")
+            assert await checklist.is_visible()
+            assert await page.locator("[data-check]").count() == 5
+            await page.locator("[data-check='vote'] [data-fix]").click()
+            await page.wait_for_url(f"{served}/live/{cast.streamer.login}")
+            await page.go_back()
+            await page.locator("[data-checklist]").scroll_into_view_if_needed()
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            await page.locator("[data-checklist]").screenshot(
+                path=str(SCREENSHOTS / "checklist.png")
+            )
+        finally:
+            await browser.close()

@@ -36,6 +36,7 @@ from premiere_ecoute.sessions.queries.views import (
     session_view,
     sessions_of,
     track_duration_ms,
+    votes_seen,
 )
 
 __all__ = [
@@ -72,4 +73,5 @@ __all__ = [
     "sessions_of",
     "sessions_to_replay",
     "track_duration_ms",
+    "votes_seen",
 ]

@@ -218,6 +218,18 @@ async def latest_votes(s: AsyncSession, session_id: int, limit: int = 15) -> lis
     return feed
 
 
+async def votes_seen(s: AsyncSession, streamer_id: int) -> bool:
+    """Whether any rating ever reached a session of this streamer (the first-time checklist's
+    "a test vote seen")."""
+    found = await s.scalar(
+        select(Vote.id)
+        .join(ListeningSession, ListeningSession.id == Vote.session_id)
+        .where(ListeningSession.user_id == streamer_id)
+        .limit(1)
+    )
+    return found is not None
+
+
 async def track_duration_ms(s: AsyncSession, track_id: int) -> int | None:
     return await s.scalar(select(Track.duration_ms).where(Track.id == track_id))
 

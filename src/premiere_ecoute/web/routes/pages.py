@@ -13,6 +13,7 @@ from premiere_ecoute.sessions.commands import CastVote
 from premiere_ecoute.sessions.queries import active_session_of, dashboard, live_followed
 from premiere_ecoute.sessions.scores import Scale
 from premiere_ecoute.web.auth import page_user
+from premiere_ecoute.web.checklist import checklist
 from premiere_ecoute.web.deps import deps
 from premiere_ecoute.web.forms import actor_of, csrf_ok, locale_of, render, translate_error
 
@@ -40,8 +41,15 @@ async def home(request: Request) -> HTMLResponse:
         mine = await dashboard(s, user.id)
         live = await live_followed(s, user.id)
     first_visit = bool(request.session.pop("first_login", False))
+    steps = await checklist(request, user) if user.role in ("streamer", "admin") else []
     return await render(
-        request, "home.html", user=user, live_streamers=live, first_visit=first_visit, **mine
+        request,
+        "home.html",
+        user=user,
+        live_streamers=live,
+        first_visit=first_visit,
+        checklist=steps,
+        **mine,
     )
 
 

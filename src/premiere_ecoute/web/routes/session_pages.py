@@ -17,6 +17,7 @@ from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions import queries
 from premiere_ecoute.web.access import session_access
 from premiere_ecoute.web.auth import page_user
+from premiere_ecoute.web.checklist import checklist
 from premiere_ecoute.web.deps import deps
 from premiere_ecoute.web.forms import (
     actor_of,
@@ -172,9 +173,15 @@ async def control_page(request: Request, session_id: int) -> Response:
         latest_votes = await queries.latest_votes(s, session_id)
     detail = access.detail
     devices, devices_error = await _devices(request, detail, access.owner.id)
+    steps = (
+        await checklist(request, access.owner, session_id=session_id)
+        if detail["status"] != "stopped"
+        else []
+    )
     return await render(
         request,
         "session_control.html",
+        checklist=steps,
         user=access.user,
         title=detail["source"]["name"],
         session=detail,
