@@ -65,9 +65,9 @@ from premiere_ecoute.sessions.ports import SessionPorts
 from premiere_ecoute.sessions.subscriptions import SubscriptionKeeper
 from premiere_ecoute.sessions.user_activity import SessionsOfUser
 from premiere_ecoute.telemetry.metrics import Metrics
-from premiere_ecoute.web.app import create_app
+from premiere_ecoute.web.app import WEB_DIR, create_app
 from premiere_ecoute.web.deps import WebDeps
-from premiere_ecoute.web.i18n import Catalogs
+from premiere_ecoute.web.i18n import CatalogTranslator
 
 log = structlog.get_logger(__name__)
 FAKE_SPOTIFY = "http://spotify.fake"
@@ -314,6 +314,7 @@ def build(
             chat=TwitchChat(chat_queue),
             clock=clock,
             markers=TwitchMarkers(twitch, credentials.twitch),
+            translator=CatalogTranslator(WEB_DIR / "locale"),
         )
     register_account_handlers(
         bus,
@@ -325,7 +326,7 @@ def build(
     dispatcher.subscribe_batch(SessionAnnouncer(db, broker, metrics))
     markers = StreamMarkerWriter(kernel, ports.markers)
     markers.subscribe()
-    chat_commands = ChatCommands(db, ports.chat, Catalogs(), clock)
+    chat_commands = ChatCommands(db, ports.chat, ports.translator, clock)
     dispatcher.subscribe(ChatCommandAsked, chat_commands)
 
     # Each shared commit of webhooks wakes the ingest loops (they also look every second).

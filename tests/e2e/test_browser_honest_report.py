@@ -13,6 +13,7 @@ from premiere_ecoute.jobs.scores import refresh_priors
 from premiere_ecoute.sessions.models import ScorePrior
 from premiere_ecoute.sessions.repository import get_session
 from tests.e2e.test_browser_control import CHROMIUM, CHROMIUM_ARGS, served, session_cookie
+from tests.support.pages import login_session
 from tests.support.sessions import apply, at, ballot, make_cast, move, prepared_and_started, stop
 
 __all__ = ["served"]
@@ -26,9 +27,9 @@ pytestmark = [
 ]
 
 TIPS = {
-    "en": "C = 10 imaginary ratings at m = 5.00",
-    "fr": "C = 10 notes fictives à m = 5,00",
-    "it": "C = 10 voti immaginari pari a m = 5,00",
+    "en": "C = 10 imaginary ratings at m = 5.0",
+    "fr": "C = 10 notes fictives à m = 5,0",
+    "it": "C = 10 voti immaginari pari a m = 5,0",
 }
 
 
@@ -88,7 +89,11 @@ async def test_chat_commands_are_switched_from_the_control_page(
 
     cast = await make_cast(container)
     sid = await prepared_and_started(container, cast.streamer)
-    cookie = session_cookie(container.settings.secret_key, user_id=cast.streamer.id)
+    cookie = session_cookie(
+        container.settings.secret_key,
+        user_id=cast.streamer.id,
+        sid=await login_session(container, cast.streamer.id),
+    )
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

@@ -18,7 +18,9 @@ from premiere_ecoute.discography.models import (
     PlaylistInfo,
     TrackInfo,
 )
-from premiere_ecoute.sessions.ports import MarkerRefused, Subscription
+from premiere_ecoute.sessions.ports import MarkerRefused, Subscription, Translator
+from premiere_ecoute.web.app import WEB_DIR
+from premiere_ecoute.web.i18n import CatalogTranslator
 
 
 def sample_album(spotify_id: str = "4aawyAB9vmqN3uQ7FjRGTy", tracks: int = 4) -> AlbumInfo:
@@ -228,3 +230,4 @@ class MemoryPorts:
     chat: MemoryChat = field(default_factory=MemoryChat)
     clock: Clock = field(default_factory=SystemClock)
     markers: MemoryMarkers = field(default_factory=MemoryMarkers)
+    translator: Translator = field(default_factory=lambda: CatalogTranslator(WEB_DIR / "locale"))

@@ -50,6 +50,10 @@ def serve(
         fail(f"cannot prepare the database: {exc}")
         raise
     seed = demo if demo is not None else s.environment == "development"
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again with the handler it
+    # found. Python's default one kills the process on the spot, skipping the exit hooks, and
+    # one of them stops the embedded PostgreSQL: exit like on Ctrl-C instead.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     options = {
         "host": host,
         "port": port,
@@ -89,6 +93,10 @@ def child_app() -> ASGIApp:
     s = settings()
     configure_logging(s.log_level, s.log_json)
     return served(web_app(build(s)))
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def worker() -> None:

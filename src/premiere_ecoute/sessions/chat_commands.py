@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from dataclasses import dataclass
 
 import structlog
@@ -141,7 +142,7 @@ class ChatCommands:
             track_id = heard_track(row, event)
             if track_id is None:
                 return None
-            gettext = self._translator.gettext(row.chat_language)
+            gettext = functools.partial(self._translator.gettext, row.chat_language)
             if event.command == "myvote":
                 refs = await repo.track_refs(s, row)
                 name = next((r.name for r in refs if r.track_id == track_id), "")

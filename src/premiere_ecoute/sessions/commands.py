@@ -11,6 +11,8 @@ from premiere_ecoute.sessions.scores.vod import parse_offset, parse_vod_url
 
 VOTE_MODES = ("chat", "poll", "both")
 PLAYBACKS = ("spotify", "manual")
+LANGUAGES = ("en", "fr", "it")
+FINAL_SCENE_MAX_S = 600
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -24,6 +26,8 @@ class PrepareSession(Command):
     poll_duration_s: int = 120
     auto_advance: bool = True
     playback: str | None = None
+    final_scene_s: int = 60
+    language: str = "en"
 
     def validate(self) -> None:
         if bool(self.album) == bool(self.playlist):
@@ -33,6 +37,8 @@ class PrepareSession(Command):
             stream_delay_s=self.stream_delay_s,
             poll_duration_s=self.poll_duration_s,
             playback=self.playback,
+            final_scene_s=self.final_scene_s,
+            language=self.language,
         )
 
 
@@ -42,6 +48,8 @@ def validate_settings(
     stream_delay_s: int | None = None,
     poll_duration_s: int | None = None,
     playback: str | None = None,
+    final_scene_s: int | None = None,
+    language: str | None = None,
 ) -> None:
     if vote_mode is not None and vote_mode not in VOTE_MODES:
         raise ValidationFailed(f"vote_mode must be one of {', '.join(VOTE_MODES)}")
@@ -51,6 +59,10 @@ def validate_settings(
         raise ValidationFailed("poll_duration_s must be between 15 and 1800 seconds")
     if playback is not None and playback not in PLAYBACKS:
         raise ValidationFailed(f"playback must be one of {', '.join(PLAYBACKS)}")
+    if final_scene_s is not None and not 0 <= final_scene_s <= FINAL_SCENE_MAX_S:
+        raise ValidationFailed(f"final_scene_s must be between 0 and {FINAL_SCENE_MAX_S} seconds")
+    if language is not None and language not in LANGUAGES:
+        raise ValidationFailed(f"language must be one of {', '.join(LANGUAGES)}")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -67,6 +79,8 @@ class ChangeSettings(SessionCommand):
     poll_duration_s: int | None = None
     auto_advance: bool | None = None
     playback: str | None = None
+    final_scene_s: int | None = None
+    language: str | None = None
 
     def validate(self) -> None:
         validate_settings(
@@ -74,6 +88,8 @@ class ChangeSettings(SessionCommand):
             stream_delay_s=self.stream_delay_s,
             poll_duration_s=self.poll_duration_s,
             playback=self.playback,
+            final_scene_s=self.final_scene_s,
+            language=self.language,
         )
 
 

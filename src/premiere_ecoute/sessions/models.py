@@ -59,6 +59,10 @@ class ListeningSession(Timestamped, Base):
     stream_delay_s: Mapped[int] = mapped_column(Integer, server_default="0")
     poll_duration_s: Mapped[int] = mapped_column(Integer, server_default="120")
     auto_advance: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # Seconds the overlay and the public page show the final scene after the stop.
+    final_scene_s: Mapped[int] = mapped_column(Integer, server_default="60")
+    # Language of the chat announcements: en, fr or it.
+    language: Mapped[str] = mapped_column(String(5), server_default="en")
     playback: Mapped[str] = mapped_column(String(10), server_default="manual")
     current_index: Mapped[int | None] = mapped_column(Integer)
     votes_open: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

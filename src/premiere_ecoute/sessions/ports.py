@@ -9,11 +9,12 @@ session subscribes to.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 from premiere_ecoute.core.clock import Clock
+from premiere_ecoute.core.display import rounded_score
 from premiere_ecoute.core.errors import ExternalServiceError
 from premiere_ecoute.discography.models import Device, PlaybackState
 from premiere_ecoute.discography.ports import Catalog
@@ -98,9 +99,30 @@ class StreamMarkers(Protocol):
 
 
 class Translator(Protocol):
-    def gettext(self, locale: str) -> Callable[[str], str]:
-        """``gettext`` of ``locale`` (English for an unknown one), for what the bot says."""
+    """The user-facing language of texts the domain writes (chat announcements)."""
+
+    def gettext(self, language: str, msgid: str) -> str: ...
+    def ngettext(self, language: str, singular: str, plural: str, n: int) -> str: ...
+    def score(self, language: str, value: Any) -> str:
+        """A score as every page shows it (one decimal, half up, the language's separator)."""
         ...
+
+
+class EnglishOnly:
+    """A ``Translator`` that keeps the source texts (English)."""
+
+    def gettext(self, language: str, msgid: str) -> str:
+        return msgid
+
+    def ngettext(self, language: str, singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
+
+    def score(self, language: str, value: Any) -> str:
+        if value is None:
+            return "–"
+        if isinstance(value, str):
+            return value
+        return str(rounded_score(value))
 
 
 @dataclass
@@ -114,6 +136,7 @@ class SessionPorts:
     chat: Chat
     clock: Clock
     markers: StreamMarkers
+    translator: Translator = field(default_factory=EnglishOnly)
 
 
 CHAT_TYPES = ("channel.chat.message",)

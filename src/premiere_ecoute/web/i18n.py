@@ -10,7 +10,6 @@ from __future__ import annotations
 import gettext as gettext_module
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,8 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from premiere_ecoute.core.display import SCORE_DIGITS, rounded_score
 
 SUPPORTED_LOCALES: tuple[str, ...] = ("en", "fr", "it")
 DEFAULT_LOCALE = "en"
@@ -169,20 +170,51 @@ class Templating:
         return translations.gettext
 
 
+def format_score(
+    value: float | int | str | None, locale: Locale | str, digits: int = SCORE_DIGITS
+) -> str:
+    """A score as the locale writes it (7.5 / 7,5) by the one rule of ``core.display``;
+    categorical scores pass through. Pages (the ``score`` filter), the recap card and the
+    chat announcements all use it."""
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    pattern = "#,##0." + "0" * digits if digits > 0 else "#,##0"
+    return format_decimal(rounded_score(value, digits), format=pattern, locale=locale)
+
+
+class CatalogTranslator:
+    """The domain's ``Translator`` over the pages' catalogs (chat announcements)."""
+
+    def __init__(self, locale_dir: Path) -> None:
+        self._translations = {
+            locale: _load_translations(locale_dir, locale) for locale in SUPPORTED_LOCALES
+        }
+
+    def _of(self, language: str) -> gettext_module.NullTranslations:
+        return self._translations.get(language, self._translations[DEFAULT_LOCALE])
+
+    def gettext(self, language: str, msgid: str) -> str:
+        return self._of(language).gettext(msgid)
+
+    def ngettext(self, language: str, singular: str, plural: str, n: int) -> str:
+        return self._of(language).ngettext(singular, plural, n)
+
+    def score(self, language: str, value: Any) -> str:
+        return format_score(value, language if language in SUPPORTED_LOCALES else DEFAULT_LOCALE)
+
+
 def _locale_filters(locale: str) -> dict[str, Callable[..., str]]:
     babel_locale = Locale.parse(locale)
 
-    def score(value: float | int | str | None, digits: int = 1) -> str:
-        """A score as the locale writes it (7.5 / 7,5); categorical scores pass through."""
-        if value is None:
-            return "–"
-        if isinstance(value, str):
-            return value
-        pattern = "#,##0." + "0" * digits if digits > 0 else "#,##0"
-        # Half-up, like the browser's Intl.NumberFormat in static/app.js, so a score rendered by
-        # the server and then refreshed live never flips between 7.2 and 7.3.
-        rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-        return format_decimal(rounded, format=pattern, locale=babel_locale)
+    def score(value: float | int | str | None) -> str:
+        """Every score on a page: the one rule (one decimal, half up); exports skip it."""
+        return format_score(value, babel_locale)
+
+    def whole(value: float | int | None) -> str:
+        """A share or a count shown whole (percentages of the honest figures)."""
+        return format_score(value, babel_locale, 0)
 
     def number(value: float | int | None) -> str:
         return "–" if value is None else format_decimal(value, locale=babel_locale)
@@ -193,4 +225,10 @@ def _locale_filters(locale: str) -> dict[str, Callable[..., str]]:
     def datetime_filter(value: datetime | None, style: str = "medium") -> str:
         return "" if value is None else format_datetime(value, format=style, locale=babel_locale)
 
-    return {"score": score, "number": number, "date": date_filter, "datetime": datetime_filter}
+    return {
+        "score": score,
+        "whole": whole,
+        "number": number,
+        "date": date_filter,
+        "datetime": datetime_filter,
+    }

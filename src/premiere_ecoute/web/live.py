@@ -94,6 +94,7 @@ class _Topic:
     owner: int | None = None  # the streamer of the session it shows, once known
     last_push: float = 0.0
     refresh: asyncio.TimerHandle | None = None  # a read the view asked for at a known time
+    expiry: asyncio.TimerHandle | None = None  # reads the view again when a final scene ends
 
 
 class LiveHub:
@@ -194,10 +195,23 @@ class LiveHub:
             )
         session = view.get("session")
         state.owner = session.get("user_id") if isinstance(session, dict) else None
+        self._expire_final_scene(state, view)
         if topic.startswith("session:"):
             owner = state.owner
             view["overlays"] = self.count(f"streamer:{owner}", "overlay") if owner else 0
         return view
+
+    def _expire_final_scene(self, state: _Topic, view: dict[str, Any]) -> None:
+        """A final scene (after a stop) lasts ``ends_in_s``: no commit marks its end, so the
+        topic reads its view again then, and its streams go back to idle together."""
+        if state.expiry is not None:
+            state.expiry.cancel()
+            state.expiry = None
+        final = view.get("final")
+        if isinstance(final, dict) and isinstance(final.get("ends_in_s"), int | float):
+            state.expiry = asyncio.get_running_loop().call_later(
+                float(final["ends_in_s"]) + 0.05, self._mark, state
+            )
 
     async def _ensure_view(self, topic: str, state: _Topic) -> bytes:
         """The snapshot frame of the topic; the first listener's read serves the others."""
@@ -283,6 +297,8 @@ class LiveHub:
                 state.flusher.cancel()
             if state.refresh is not None:
                 state.refresh.cancel()
+            if state.expiry is not None:
+                state.expiry.cancel()
 
     async def events(self, topic: str, kind: str) -> AsyncIterator[bytes]:
         """The SSE frames of one client: the snapshot, then updates until it leaves, the

@@ -5,6 +5,7 @@ never holds up vote ingestion for the session."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import structlog
@@ -28,6 +29,7 @@ from premiere_ecoute.discography.links import parse_spotify_ref
 from premiere_ecoute.discography.repository import album_order, import_album, import_playlist
 from premiere_ecoute.sessions import events
 from premiere_ecoute.sessions import repository as repo
+from premiere_ecoute.sessions.announcements import Speaker
 from premiere_ecoute.sessions.commands import (
     ChangeSettings,
     DeleteSession,
@@ -38,6 +40,7 @@ from premiere_ecoute.sessions.commands import (
 )
 from premiere_ecoute.sessions.models import ListeningSession
 from premiere_ecoute.sessions.ports import SessionPorts, needed_types
+from premiere_ecoute.sessions.queries.views import extreme_tracks
 from premiere_ecoute.sessions.scores import Scale, Timeline, check_poll_compatible
 from premiere_ecoute.sessions.voting import load_report
 
@@ -107,6 +110,8 @@ async def prepare(cmd: PrepareSession, uow: UnitOfWork, ports: SessionPorts) -> 
         poll_duration_s=cmd.poll_duration_s,
         auto_advance=cmd.auto_advance,
         playback=playback,
+        final_scene_s=cmd.final_scene_s,
+        language=cmd.language,
         timeline={},
         report={},
         subscriptions=[],
@@ -139,7 +144,15 @@ async def change_settings(cmd: ChangeSettings, uow: UnitOfWork) -> ListeningSess
     if cmd.scale is not None:
         scale = Scale.parse(list(cmd.scale) if isinstance(cmd.scale, tuple) else cmd.scale)
         changes["scale"] = scale.to_json()
-    for name in ("vote_mode", "stream_delay_s", "poll_duration_s", "auto_advance", "playback"):
+    for name in (
+        "vote_mode",
+        "stream_delay_s",
+        "poll_duration_s",
+        "auto_advance",
+        "playback",
+        "final_scene_s",
+        "language",
+    ):
         value = getattr(cmd, name)
         if value is not None:
             changes[name] = value
@@ -290,7 +303,9 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
     uow.record(events.VotesOpened(session_id=row.id, at=now, track_id=first))
     if poll_id:
         uow.record(events.PollStarted(session_id=row.id, poll_id=poll_id, track_id=first))
-    text = f"Listening session started! Now playing: {refs[0].name}. {how_to_vote(row.vote_mode)}"
+    text = Speaker(ports.translator, row.language).started(
+        refs[0].name, repo.scale_of(row), row.vote_mode
+    )
     uow.after_commit(lambda: ports.chat.announce(broadcaster, text))
     return row
 
@@ -345,17 +360,21 @@ async def stop(cmd: StopSession, uow: UnitOfWork, ports: SessionPorts) -> Listen
     assert timeline is not None
     timeline.stop(now)
     row.timeline = timeline.to_json()
+    was_open = row.votes_open
     row.status, row.stopped_at, row.votes_open = "stopped", now, False
     row.notice = "; ".join(notices) or None
     report = load_report(row).to_report(row.id, "stopped", await repo.track_refs(s, row))
     uow.record(events.SessionStopped(session_id=row.id, at=now, report=report))
-    score = report["viewer_score"]
-    shown = f"{score:.2f}" if isinstance(score, float) else (score or "no votes")
-    text = (
-        f"Session over! Chat score: {shown}, {report['votes']} votes from "
-        f"{report['voters']} viewers. Thanks for listening!"
-    )
-    uow.after_commit(lambda: ports.chat.announce(broadcaster, text))
+    speaker = Speaker(ports.translator, row.language)
+    texts = []
+    if was_open and row.current_track_id is not None:
+        # The last track's votes close with the session: its result, then the album's.
+        entry = next(t for t in report["tracks"] if t["track_id"] == row.current_track_id)
+        texts.append(speaker.track_result(entry))
+    texts.append(speaker.album_result(report, extreme_tracks(report)[0]))
+    for text in texts:
+        if text:
+            uow.after_commit(partial(ports.chat.announce, broadcaster, text))
     return row
 
 

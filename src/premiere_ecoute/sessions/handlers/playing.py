@@ -4,6 +4,7 @@ player's own controls."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import structlog
@@ -21,13 +22,15 @@ from premiere_ecoute.core.errors import (
 from premiere_ecoute.core.unit_of_work import UnitOfWork
 from premiere_ecoute.sessions import events
 from premiere_ecoute.sessions import repository as repo
+from premiere_ecoute.sessions.announcements import Speaker
 from premiere_ecoute.sessions.commands import CastVote, ChangeTrack, ControlPlayer, SetVoteWindow
 from premiere_ecoute.sessions.handlers.lifecycle import end_poll_quietly, poll_title, require_active
 from premiere_ecoute.sessions.models import ListeningSession
 from premiere_ecoute.sessions.ports import SessionPorts
 from premiere_ecoute.sessions.queries import player_progress
 from premiere_ecoute.sessions.queries.show import SPOTIFY_DISCONNECTED, SPOTIFY_FAILED
-from premiere_ecoute.sessions.voting import IncomingVote, VoteOutcome, apply_votes
+from premiere_ecoute.sessions.scores import TrackRef
+from premiere_ecoute.sessions.voting import IncomingVote, VoteOutcome, apply_votes, load_report
 
 log = structlog.get_logger(__name__)
 
@@ -91,6 +94,7 @@ async def change_track(cmd: ChangeTrack, uow: UnitOfWork, ports: SessionPorts) -
     assert timeline is not None
     old_track = row.track_ids[row.current_index or 0]
     new_track = row.track_ids[target]
+    closing = row.votes_open  # the old track's votes close now: its result is told
     timeline.close_window(old_track, now)
     timeline.change_track(new_track, now)
     timeline.open_window(new_track, now)
@@ -116,9 +120,21 @@ async def change_track(cmd: ChangeTrack, uow: UnitOfWork, ports: SessionPorts) -
         )
     )
     uow.record(events.VotesOpened(session_id=row.id, at=now, track_id=new_track))
-    name = refs[target].name
-    uow.after_commit(lambda: ports.chat.announce(broadcaster, f"Now playing: {name}"))
+    speaker = Speaker(ports.translator, row.language)
+    texts = [_track_result(speaker, row, refs, old_track)] if closing else []
+    texts.append(speaker.now_playing(refs[target].name, repo.scale_of(row), row.vote_mode))
+    for text in texts:
+        if text:
+            uow.after_commit(partial(ports.chat.announce, broadcaster, text))
     return row
+
+
+def _track_result(
+    speaker: Speaker, row: ListeningSession, refs: list[TrackRef], track_id: int
+) -> str | None:
+    report = load_report(row).to_report(row.id, row.status, refs)
+    entry = next(t for t in report["tracks"] if t["track_id"] == track_id)
+    return speaker.track_result(entry)
 
 
 async def set_vote_window(
@@ -142,6 +158,12 @@ async def set_vote_window(
         uow.record(events.VotesClosed(session_id=row.id, at=now, track_id=track))
     row.timeline = timeline.to_json()
     row.votes_open = cmd.open
+    if not cmd.open:
+        refs = await repo.track_refs(uow.session, row)
+        text = _track_result(Speaker(ports.translator, row.language), row, refs, track)
+        if text:
+            owner = await repo.owner_of(uow.session, row)
+            uow.after_commit(partial(ports.chat.announce, owner.twitch_user_id or "", text))
     return row
 
 

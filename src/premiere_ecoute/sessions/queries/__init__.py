@@ -48,6 +48,7 @@ from premiere_ecoute.sessions.queries.views import (
     session_view,
     sessions_of,
     track_duration_ms,
+    votes_seen,
 )
 from premiere_ecoute.sessions.queries.vod import (
     SessionAfter,
@@ -99,5 +100,6 @@ __all__ = [
     "track_duration_ms",
     "track_name",
     "voter_of_vote",
+    "votes_seen",
     "with_figures",
 ]

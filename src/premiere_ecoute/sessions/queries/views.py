@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from premiere_ecoute.core.errors import NotFound, ValidationFailed
 from premiere_ecoute.discography.models import Album, Playlist, Track
-from premiere_ecoute.sessions.models import CHAT_COMMANDS, ListeningSession
+from premiere_ecoute.sessions.models import CHAT_COMMANDS, ListeningSession, Vote
 from premiere_ecoute.sessions.queries.scores import with_figures
 from premiere_ecoute.sessions.queries.show import heard, latest_votes, poll_view, spotify_problem
 from premiere_ecoute.sessions.repository import get_session, scale_of, track_refs
@@ -84,6 +84,8 @@ async def session_view(
         "poll_duration_s": row.poll_duration_s,
         "auto_advance": row.auto_advance,
         "playback": row.playback,
+        "final_scene_s": row.final_scene_s,
+        "language": row.language,
         "current_track": current,
         "votes_open": bool(row.votes_open and row.status == "active"),
         "chat_commands": {
@@ -184,6 +186,18 @@ async def dashboard(s: AsyncSession, user_id: int) -> dict[str, Any]:
     return {"active_session": card(running[0]) if running else None, "recent_sessions": recent}
 
 
+async def votes_seen(s: AsyncSession, streamer_id: int) -> bool:
+    """Whether any rating ever reached a session of this streamer (the first-time checklist's
+    "a test vote seen")."""
+    found = await s.scalar(
+        select(Vote.id)
+        .join(ListeningSession, ListeningSession.id == Vote.session_id)
+        .where(ListeningSession.user_id == streamer_id)
+        .limit(1)
+    )
+    return found is not None
+
+
 async def track_duration_ms(s: AsyncSession, track_id: int) -> int | None:
     return await s.scalar(select(Track.duration_ms).where(Track.id == track_id))
 
@@ -249,6 +263,8 @@ async def live_view(
         if compact:
             for key in COMPACT_OMITS:
                 idle.pop(key)
+        if streamer_id is not None and (final := await final_scene(s, streamer_id, now)):
+            idle["final"] = final
         return idle
     # One read of the track list serves the detail and the report (each live update).
     refs = await track_refs(s, row)
@@ -330,6 +346,70 @@ async def live_view(
     if refresh_in_s is not None:
         view[REFRESH_KEY] = refresh_in_s
     return view
+
+
+async def final_scene(s: AsyncSession, streamer_id: int, now: dt.datetime) -> dict[str, Any] | None:
+    """The closing scene the overlay and the public page show for ``final_scene_s`` seconds
+    after a stop: the album's result, its best and worst tracks (numeric scales) and the
+    cover. None once that time is over, or when the streamer's last session has none."""
+    row = await s.scalar(
+        select(ListeningSession)
+        .where(
+            ListeningSession.user_id == streamer_id,
+            ListeningSession.status == "stopped",
+            ListeningSession.stopped_at.is_not(None),
+        )
+        .order_by(ListeningSession.stopped_at.desc(), ListeningSession.id.desc())
+        .limit(1)
+    )
+    if row is None or row.stopped_at is None or row.final_scene_s <= 0:
+        return None
+    remaining = (row.stopped_at + dt.timedelta(seconds=row.final_scene_s) - now).total_seconds()
+    if remaining <= 0:
+        return None
+    refs = await track_refs(s, row)
+    report = report_of(row, refs)
+    source = await _source(s, row)
+    top, bottom = extreme_tracks(report)
+    return {
+        "session_id": row.id,
+        "album": {
+            "name": source["name"],
+            "artist": source["artist"],
+            "cover_url": source["cover_url"],
+        },
+        "viewer_score": report["viewer_score"],
+        "streamer_score": report["streamer_score"],
+        "votes": report["votes"],
+        "voters": report["voters"],
+        "tracks_rated": report["tracks_rated"],
+        "top": top,
+        "bottom": bottom,
+        "report_url": f"/sessions/{row.id}/report",
+        "ends_in_s": round(remaining, 3),
+    }
+
+
+def extreme_tracks(report: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The best and the worst rated track by viewer score (numeric scales; on a tie the
+    earlier track wins both). A categorical scale ranks nothing: (None, None)."""
+    if report["scale"]["kind"] != "numeric":
+        return None, None
+    rated = [t for t in report["tracks"] if isinstance(t["viewer_score"], int | float)]
+    if not rated:
+        return None, None
+
+    def brief(track: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "name": track["name"],
+            "track_number": track["track_number"],
+            "viewer_score": track["viewer_score"],
+            "votes": track["votes"],
+        }
+
+    best = max(rated, key=lambda t: t["viewer_score"])  # max/min keep the first of equals
+    worst = min(rated, key=lambda t: t["viewer_score"])
+    return brief(best), (brief(worst) if len(rated) > 1 else None)
 
 
 def player_progress(

@@ -2,10 +2,13 @@
 
 Grammar, applied to the message after trimming and case-folding:
 
-    [ "!vote " | "!rate " | "!note " ] OPTION [ "/" MAX ] { "!" }
+    [ "!vote " | "!rate " | "!note " ] OPTION [ "/" MAX ] { "!" | "." | "?" }
 
 ``MAX`` is the largest numeric option and only exists on numeric scales. Anything else is not a
-vote and is ignored silently.
+vote and is ignored silently. Trailing punctuation (``!``, ``.``, ``?``, in any mix) is trimmed
+the same way on every scale, so ``Smash!`` and ``bad.`` both count; an option that itself ends
+with such a character keeps it (the fewest characters are trimmed first). ``7.5`` is still not
+a vote: only trailing punctuation goes.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ VOTE_PREFIXES = ("!vote ", "!rate ", "!note ")
 # first word, case-folded, is one of these; what follows is ignored. Votes are read first, so a
 # scale option that looks like a command stays a vote.
 COMMANDS = {"!score": "score", "!myvote": "myvote", "!top": "top"}
+
+TRAILING_PUNCTUATION = "!.?"
 
 ChatRole = Literal["viewer", "streamer", "ignored"]
 
@@ -38,9 +43,9 @@ def parse_vote(text: str, scale: Scale) -> str | None:
 
 def _match_body(body: str, scale: Scale) -> str | None:
     max_suffix = None if scale.max_option is None else "/" + scale.max_option.casefold()
-    trailing_bangs = len(body) - len(body.rstrip("!"))
-    # Fewest stripped "!" first, so an option that ends with "!" keeps its own "!".
-    for stripped in range(trailing_bangs + 1):
+    trailing = len(body) - len(body.rstrip(TRAILING_PUNCTUATION))
+    # Fewest stripped first, so an option that ends with "!" or "." keeps its own.
+    for stripped in range(trailing + 1):
         base = body[: len(body) - stripped]
         option = _option_for(base, scale)
         if option is not None:

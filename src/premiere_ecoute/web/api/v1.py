@@ -91,6 +91,8 @@ async def prepare(request: Request, user: Caller, body: PrepareBody) -> dict[str
             poll_duration_s=body.poll_duration_s,
             auto_advance=body.auto_advance,
             playback=body.playback,
+            final_scene_s=body.final_scene_s,
+            language=body.language,
         ),
         actor=user.login,
     )
@@ -129,6 +131,8 @@ async def change_settings(
             poll_duration_s=body.poll_duration_s,
             auto_advance=body.auto_advance,
             playback=body.playback,
+            final_scene_s=body.final_scene_s,
+            language=body.language,
         ),
         actor=user.login,
     )

@@ -55,6 +55,8 @@ VoteMode = Annotated[str, _doc(enum=["chat", "poll", "both"])]
 Playback = Annotated[str, _doc(enum=["spotify", "manual"])]
 Delay = Annotated[int, _doc(minimum=0, maximum=60)]
 PollDuration = Annotated[int, _doc(minimum=15, maximum=1800)]
+FinalScene = Annotated[int, _doc(minimum=0, maximum=600)]
+Language = Annotated[str, _doc(enum=["en", "fr", "it"])]
 
 
 class PrepareBody(BaseModel):
@@ -66,6 +68,8 @@ class PrepareBody(BaseModel):
     poll_duration_s: PollDuration = 120
     auto_advance: bool = True
     playback: Playback | None = None
+    final_scene_s: FinalScene = 60
+    language: Language = "en"
 
 
 class SettingsBody(BaseModel):
@@ -75,6 +79,8 @@ class SettingsBody(BaseModel):
     poll_duration_s: PollDuration | None = None
     auto_advance: bool | None = None
     playback: Playback | None = None
+    final_scene_s: FinalScene | None = None
+    language: Language | None = None
 
 
 class ChatCommandsBody(BaseModel):

@@ -48,6 +48,7 @@ log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
 LOGIN_URL = "/auth/twitch/login"
 TOKEN_NAME_MAX = 100
+NEW_TOKEN_KEY = "new_api_token"
 
 Action = Callable[[User, dict[str, str]], Awaitable[str]]
 
@@ -125,7 +126,11 @@ async def account(request: Request) -> Response:
     user = await page_user(request)
     if user is None:
         return RedirectResponse(LOGIN_URL, status_code=303)
-    return await account_view(request, user)
+    new_token = request.session.pop(NEW_TOKEN_KEY, None)
+    response = await account_view(request, user, new_token=new_token)
+    if new_token:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/account/role")
@@ -177,7 +182,8 @@ async def remove_spotify_app(request: Request) -> Response:
 
 @router.post("/account/tokens")
 async def create_token(request: Request) -> Response:
-    """The new token is shown in this response only: it is stored hashed."""
+    """The new token is shown once, on the account page this redirects to: it is stored
+    hashed."""
     try:
         user = await signed_in(request)
         form = await checked_form(request)
@@ -193,7 +199,10 @@ async def create_token(request: Request) -> Response:
             return await error_page(request, exc)
         message = translate_error(request, exc)
         return await account_view(request, current, status=exc.status_code, errors=[message])
-    return await account_view(request, user, status=201, new_token=token)
+    # Post/redirect/get: a reload of the page that shows the token creates nothing. The token
+    # waits in the signed session for that one GET, which shows it once and forgets it.
+    request.session[NEW_TOKEN_KEY] = token
+    return RedirectResponse("/account#tokens", status_code=303)
 
 
 @router.post("/account/tokens/{token_id}/revoke")

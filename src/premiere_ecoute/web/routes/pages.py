@@ -18,6 +18,7 @@ from premiere_ecoute.sessions.queries import (
 )
 from premiere_ecoute.sessions.scores import Scale
 from premiere_ecoute.web.auth import page_user
+from premiere_ecoute.web.checklist import checklist
 from premiere_ecoute.web.deps import deps
 from premiere_ecoute.web.forms import actor_of, csrf_ok, locale_of, render, translate_error
 
@@ -44,7 +45,17 @@ async def home(request: Request) -> HTMLResponse:
     async with deps(request).db.session() as s:
         mine = await dashboard(s, user.id)
         live = await live_followed(s, user.id)
-    return await render(request, "home.html", user=user, live_streamers=live, **mine)
+    first_visit = bool(request.session.pop("first_login", False))
+    steps = await checklist(request, user) if user.role in ("streamer", "admin") else []
+    return await render(
+        request,
+        "home.html",
+        user=user,
+        live_streamers=live,
+        first_visit=first_visit,
+        checklist=steps,
+        **mine,
+    )
 
 
 @router.get("/live/{login}")

@@ -11,11 +11,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
+from premiere_ecoute.accounts.queries import has_connection
 from premiere_ecoute.core.errors import DomainError, Unauthorized, ValidationFailed
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions import queries
 from premiere_ecoute.web.access import session_access
 from premiere_ecoute.web.auth import page_user
+from premiere_ecoute.web.checklist import checklist
 from premiere_ecoute.web.deps import deps
 from premiere_ecoute.web.forms import (
     actor_of,
@@ -23,6 +25,7 @@ from premiere_ecoute.web.forms import (
     csrf_token,
     error_page,
     gettext_for,
+    locale_of,
     login_redirect,
     refusal,
     render,
@@ -84,12 +87,15 @@ async def _new_form(
             403,
             _("Switch to a streamer account on your account page to run listening sessions."),
         )
+    async with deps(request).db.session() as s:
+        spotify_linked = await has_connection(s, user.id, "spotify")
     response = await render(
         request,
         "session_new.html",
         user=user,
         title=_("New session"),
         values=values,
+        spotify_linked=spotify_linked,
         error=error,
         csrf_token=csrf_token(request),
     )
@@ -99,7 +105,7 @@ async def _new_form(
 
 @router.get("/sessions/new")
 async def new_session(request: Request) -> Response:
-    return await _new_form(request, form_defaults())
+    return await _new_form(request, form_defaults(language=locale_of(request)))
 
 
 @router.get("/sessions/new/search")
@@ -175,9 +181,15 @@ async def control_page(request: Request, session_id: int) -> Response:
         latest_votes = await queries.latest_votes(s, session_id)
     detail = access.detail
     devices, devices_error = await _devices(request, detail, access.owner.id)
+    steps = (
+        await checklist(request, access.owner, session_id=session_id)
+        if detail["status"] != "stopped"
+        else []
+    )
     return await render(
         request,
         "session_control.html",
+        checklist=steps,
         user=access.user,
         title=detail["source"]["name"],
         session=detail,
@@ -253,6 +265,13 @@ def parse_prepare_form(
         _("The poll duration must be a whole number of seconds."),
         errors,
     )
+    final_scene = _int_field(
+        form,
+        "final_scene_s",
+        60,
+        _("The final scene duration must be a whole number of seconds."),
+        errors,
+    )
     playback = str(form.get("playback") or "").strip() or None
     if errors:
         raise ValidationFailed(" ".join(errors))
@@ -266,11 +285,14 @@ def parse_prepare_form(
         poll_duration_s=poll,
         auto_advance=str(form.get("auto_advance") or "") in ("on", "true", "1"),
         playback=playback,
+        final_scene_s=final_scene,
+        language=str(form.get("language") or "en"),
     )
 
 
-def form_defaults(form: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Values the prepare form shows: the defaults, overridden by what was submitted."""
+def form_defaults(form: Mapping[str, Any] | None = None, language: str = "en") -> dict[str, Any]:
+    """Values the prepare form shows: the defaults (announcements in the page's language),
+    overridden by what was submitted."""
     values: dict[str, Any] = {
         "source": "",
         "scale": "0-10",
@@ -280,6 +302,8 @@ def form_defaults(form: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "poll_duration_s": "120",
         "auto_advance": True,
         "playback": "",
+        "final_scene_s": "60",
+        "language": language,
     }
     if form is not None:
         for key in values:

@@ -1,15 +1,24 @@
 """The shareable recap card of a session: a 1200x630 PNG (the size social networks preview),
-drawn with Pillow from the report alone, so no image is fetched from anywhere."""
+drawn with Pillow from the report and the album's cover (fetched from its stored URL; a
+record sleeve stands in when there is none or it cannot be read). Long titles shrink, then
+take two lines, before an ellipsis cuts them."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont
+import httpx
+import structlog
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from premiere_ecoute.core.display import rounded_score
+
+log = structlog.get_logger(__name__)
 
 WIDTH, HEIGHT = 1200, 630
 BG_TOP, BG_BOTTOM = (15, 17, 21), (34, 22, 58)
@@ -19,6 +28,11 @@ FONT_FILES = {
     False: ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
 }
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+COVER_BOX = (60, 60, 420, 420)
+COVER_MAX_BYTES = 5_000_000
+COVER_TIMEOUT_S = 3.0
+TITLE_SIZES = (52, 46, 40, 34)  # the largest that fits on one line, else two lines of the last
+_covers: OrderedDict[str, bytes | None] = OrderedDict()  # a few recent covers, by URL
 
 
 @dataclass(frozen=True)
@@ -42,11 +56,69 @@ def font(size: int, bold: bool = False) -> Font:
 
 
 def fmt_score(value: Any) -> str:
+    """The pages' rule (``core.display``): one decimal, half up."""
     if value is None:
         return "–"
     if isinstance(value, int | float):
-        return f"{value:.1f}"
+        return str(rounded_score(value))
     return str(value)
+
+
+async def fetch_cover(
+    url: str | None, transport: httpx.AsyncBaseTransport | None = None
+) -> bytes | None:
+    """The cover's bytes from its stored URL (http or https, at most 5 MB, 3 s), or None;
+    remembered for the next cards of the same album."""
+    if not url or not url.startswith(("https://", "http://")):
+        return None
+    if url in _covers:
+        _covers.move_to_end(url)
+        return _covers[url]
+    data: bytes | None = None
+    try:
+        async with httpx.AsyncClient(transport=transport, timeout=COVER_TIMEOUT_S) as http:
+            answer = await http.get(url, follow_redirects=True)
+        if answer.status_code == 200 and len(answer.content) <= COVER_MAX_BYTES:
+            data = answer.content
+    except httpx.HTTPError as exc:
+        log.info("recap.cover.unavailable", url=url, error=str(exc))
+    _covers[url] = data
+    while len(_covers) > 32:
+        _covers.popitem(last=False)
+    return data
+
+
+def _cover(image: Image.Image, data: bytes | None, box: tuple[int, int, int, int]) -> bool:
+    """Paste the cover (cropped to a square) into ``box``; False when it cannot be read."""
+    if not data:
+        return False
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            cover = ImageOps.fit(opened.convert("RGB"), (box[2] - box[0], box[3] - box[1]))
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+    mask = Image.new("L", cover.size, 0)
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, *cover.size), radius=18, fill=255)
+    image.paste(cover, box[:2], mask)
+    return True
+
+
+def title_lines(draw: ImageDraw.ImageDraw, text: str, width: int) -> tuple[list[str], Font]:
+    """The title on one line at the largest size that fits, else on two lines at the
+    smallest size (cut with an ellipsis only past that)."""
+    for size in TITLE_SIZES:
+        if draw.textlength(text, font=font(size, True)) <= width:
+            return [text], font(size, True)
+    face = font(TITLE_SIZES[-1], True)
+    words, first = text.split(), ""
+    for index, word in enumerate(words):
+        candidate = f"{first} {word}".strip()
+        if draw.textlength(candidate, font=face) > width:
+            if not first:  # one very long word: cut it
+                return [fit(draw, text, face, width)], face
+            return [first, fit(draw, " ".join(words[index:]), face, width)], face
+        first = candidate
+    return [first], face
 
 
 def fit(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int) -> str:
@@ -109,17 +181,26 @@ def _bars(
 
 
 def draw_recap(
-    source: dict[str, Any], login: str, report: dict[str, Any], labels: RecapLabels
+    source: dict[str, Any],
+    login: str,
+    report: dict[str, Any],
+    labels: RecapLabels,
+    cover: bytes | None = None,
 ) -> bytes:
     image = _background()
     draw = ImageDraw.Draw(image)
     name = source.get("name") or ""
-    _disc(draw, (60, 60, 420, 420), accent_of(name or login))
+    if not _cover(image, cover, COVER_BOX):
+        _disc(draw, COVER_BOX, accent_of(name or login))
     x, width = 470, WIDTH - 470 - 60
     draw.text((x, 62), f"{labels.brand} · {login}".upper(), font=font(22, True), fill=MUTED)
-    draw.text((x, 100), fit(draw, name, font(52, True), width), font=font(52, True), fill=TEXT)
+    lines, face = title_lines(draw, name, width)
+    y = 100
+    for line in lines:
+        draw.text((x, y), line, font=face, fill=TEXT)
+        y += int(face.size * 1.2) if isinstance(face, ImageFont.FreeTypeFont) else 40
     artist = fit(draw, source.get("artist") or source.get("owner") or "", font(30), width)
-    draw.text((x, 168), artist, font=font(30), fill=MUTED)
+    draw.text((x, max(168, y + 4)), artist, font=font(30), fill=MUTED)
     scale = report["scale"]
     suffix = f" / {max(int(o) for o in scale['options'])}" if scale["kind"] == "numeric" else ""
     draw.text((x, 230), labels.chat, font=font(24), fill=MUTED)

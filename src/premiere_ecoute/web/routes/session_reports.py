@@ -26,7 +26,7 @@ from premiere_ecoute.web.forms import (
     render,
     status_page,
 )
-from premiere_ecoute.web.routes.session_recap import RecapLabels, draw_recap
+from premiere_ecoute.web.routes.session_recap import RecapLabels, draw_recap, fetch_cover
 from premiere_ecoute.web.routes.session_vod import report_extras
 
 router = APIRouter(include_in_schema=False)
@@ -186,9 +186,9 @@ async def recap_png(request: Request, session_id: int) -> Response:
         top=_("Top tracks"),
         brand="Premiere Ecoute",
     )
-    png = await asyncio.to_thread(
-        draw_recap, access.detail["source"], access.owner.login, report, labels
-    )
+    source = access.detail["source"]
+    cover = await fetch_cover(source.get("cover_url"))
+    png = await asyncio.to_thread(draw_recap, source, access.owner.login, report, labels, cover)
     stopped = access.detail["status"] == "stopped"
     return Response(
         png,

@@ -83,7 +83,7 @@ async def twitch_callback(
     except TokenRefused as exc:
         raise LoginRefused(exc.message) from exc
     profile: TwitchUser = await c.twitch.get_current_user(tokens.access_token)
-    user, _created = await c.bus.execute(
+    user, created = await c.bus.execute(
         SignInWithTwitch(
             twitch_user_id=profile.id,
             login=profile.login,
@@ -107,6 +107,8 @@ async def twitch_callback(
     )
     # A fresh session on login: nothing from before (e.g. an impersonation) carries over.
     await log_in(request, user_id)
+    if created:
+        request.session["first_login"] = True  # the dashboard greets a newcomer, once
     log.info("accounts.twitch_login.succeeded", user_id=user_id)
     return RedirectResponse(after, status_code=303)
 

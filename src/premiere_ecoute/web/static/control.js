@@ -30,15 +30,13 @@
 
   var EMPTY = "\u2013";
   var lang = document.documentElement.lang || "en";
-  var scoreFormat = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   var countFormat = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
   var timeFormat = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   var states = new WeakMap();
   var wired = new WeakSet();
 
   function score(value) {
-    if (value === null || value === undefined) return EMPTY;
-    return typeof value === "number" ? scoreFormat.format(value) : String(value);
+    return window.premiereEcoute.formatScore(value); // app.js: the one rule for scores
   }
 
   function setText(el, text) {
@@ -70,7 +68,10 @@
       setText(row.querySelector('[data-cell="streamer_score"]'), score(track.streamer_score));
       setText(row.querySelector('[data-cell="votes"]'), countFormat.format(track.votes || 0));
       renderHistogram(row.querySelector("[data-hist]"), track.distribution, options);
-      row.classList.toggle("is-current", String(track.track_id) === currentId);
+      var isCurrent = String(track.track_id) === currentId;
+      row.classList.toggle("is-current", isCurrent);
+      var play = row.querySelector("[data-play]");
+      if (play) play.disabled = isCurrent;
     });
   }
 
@@ -345,6 +346,72 @@
       });
     }
   }
+
+  // Keyboard shortcuts of the control page: N next, P previous, Space play/pause, number
+  // keys rate (on a numeric scale the option typed, "1" then "0" within a moment for 10; on a
+  // word scale the option at that rank). Never while typing in a field or with a modifier.
+  var DIGIT_WAIT_MS = 700;
+  var typed = { digits: "", timer: null };
+
+  function visible(el) {
+    return !!el && !el.disabled && el.getClientRects().length > 0;
+  }
+
+  function press(root, selector) {
+    var target = Array.prototype.find.call(root.querySelectorAll(selector), visible);
+    if (target) target.click();
+    return !!target;
+  }
+
+  function rateOptions(root) {
+    return Array.prototype.map.call(root.querySelectorAll("[data-rate]"), function (b) {
+      return b.getAttribute("data-rate");
+    });
+  }
+
+  function rate(root, digits) {
+    var options = rateOptions(root);
+    var numeric = options.every(function (o) { return /^-?\d+$/.test(o); });
+    var option = numeric ? digits : options[Number(digits) - 1];
+    if (option !== undefined) press(root, '[data-rate="' + CSS.escape(option) + '"]');
+  }
+
+  function typing(target) {
+    if (!target || !target.closest) return false;
+    return !!target.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var root = document.querySelector("[data-control].status-active");
+    if (!root || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typing(event.target)) return;
+    var key = event.key;
+    if (key === "n" || key === "N") {
+      if (press(root, '[data-action="next"]')) event.preventDefault();
+    } else if (key === "p" || key === "P") {
+      if (press(root, '[data-action="previous"]')) event.preventDefault();
+    } else if (key === " " || key === "Spacebar") {
+      if (event.target && event.target.closest && event.target.closest("button, a")) return;
+      if (press(root, '[data-action="pause"], [data-action="resume"]')) event.preventDefault();
+    } else if (/^[0-9]$/.test(key)) {
+      event.preventDefault();
+      window.clearTimeout(typed.timer);
+      typed.digits += key;
+      var options = rateOptions(root);
+      var longer = options.some(function (o) {
+        return o.length > typed.digits.length && o.indexOf(typed.digits) === 0;
+      });
+      if (longer) {
+        typed.timer = window.setTimeout(function () {
+          rate(root, typed.digits);
+          typed.digits = "";
+        }, DIGIT_WAIT_MS);
+      } else {
+        rate(root, typed.digits);
+        typed.digits = "";
+      }
+    }
+  });
 
   function init() {
     document.querySelectorAll("[data-overlay-builder]").forEach(wireOverlayBuilder);

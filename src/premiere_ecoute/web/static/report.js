@@ -49,10 +49,18 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
-        plugins: { legend: { display: false } },
+        plugins: {
+          legend: { display: false },
+          // Averages read as every score on screen: one decimal (app.js's one rule).
+          tooltip: { callbacks: { label: function (item) {
+            return window.premiereEcoute.formatScore(item.parsed.y);
+          } } },
+        },
         scales: {
           x: { ticks: { color: text, maxTicksLimit: 12 }, grid: { color: grid } },
-          y: { ticks: { color: text }, grid: { color: grid } },
+          y: { ticks: { color: text, callback: function (value) {
+            return window.premiereEcoute.formatScore(value);
+          } }, grid: { color: grid } },
         },
       },
     });

@@ -50,7 +50,8 @@ async def test_start_plays_the_album_and_opens_votes_on_the_first_track(
     assert memory_ports.chat.sent == [
         (
             cast.streamer.twitch_user_id,
-            "Listening session started! Now playing: Morning Static. Rate it in chat.",
+            "Listening session started! Now playing: Morning Static."
+            " Rate it in chat: type 0–10 (for example 10).",
         )
     ]
     assert await event_types(container, session_id) == LIFECYCLE
@@ -106,10 +107,10 @@ async def test_next_previous_and_play_track_n_move_player_and_session(
     timeline = Timeline.from_json((await load(container, session_id)).timeline)
     assert [t for t, _ in timeline.entries] == [row.track_ids[i] for i in (0, 1, 3, 2)]
     assert [text for _, text in memory_ports.chat.sent[1:]] == [
-        "Now playing: Glass Harbour",
-        "Now playing: Slow Orbit",
-        "Now playing: Paper Lanterns",
-    ]
+        "Now playing: Glass Harbour. Rate it in chat: type 0–10 (for example 10).",
+        "Now playing: Slow Orbit. Rate it in chat: type 0–10 (for example 10).",
+        "Now playing: Paper Lanterns. Rate it in chat: type 0–10 (for example 10).",
+    ]  # no track result: nobody rated these tracks
     move_events = ["VotesClosed", "TrackChanged", "VotesOpened"]
     assert await event_types(container, session_id) == LIFECYCLE + move_events * 3
 
@@ -194,9 +195,11 @@ async def test_stop_unsubscribes_pauses_and_posts_the_summary(
     assert ("unsubscribe", (tuple(subs),)) in memory_ports.eventsub.calls
     assert memory_ports.eventsub.active == {}
     assert memory_ports.playback.names()[-1] == "pause"
-    assert memory_ports.chat.sent[-1][1] == (
-        "Session over! Chat score: 7.00, 2 votes from 2 viewers. Thanks for listening!"
-    )
+    assert [text for _, text in memory_ports.chat.sent[-2:]] == [
+        "Votes closed for Morning Static: chat score 7.0 (2 votes).",
+        "Session over! Album chat score: 7.0. 2 votes, 2 voters."
+        " Top track: Morning Static (7.0). Thanks for listening!",
+    ]
     async with container.db.session() as s:
         stopped = await s.scalar(
             select(StoredEventRow).where(

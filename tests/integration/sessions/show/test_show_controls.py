@@ -141,8 +141,8 @@ async def test_the_start_announcement_follows_the_vote_mode(
     await prepared_and_started(container, cast.streamer, vote_mode="poll", scale="1-5")
     await prepared_and_started(container, cast.rival, vote_mode="chat")
     said = [text for _, text in memory_ports.chat.sent if "started" in text]
-    assert said[0].endswith("Rate it in the Twitch poll.") and "in chat" not in said[0]
-    assert said[1].endswith("Rate it in chat.")
+    assert said[0].endswith("Vote in the Twitch poll: 1–5.") and "in chat" not in said[0]
+    assert "in chat" in said[1] and "poll" not in said[1]
 
 
 # Item 4: Spotify failing mid-show ---------------------------------------------------------

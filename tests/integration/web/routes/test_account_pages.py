@@ -120,13 +120,14 @@ async def test_a_new_token_is_shown_once_stored_hashed_and_works(container: Any)
     viewer = await create_user(container, "viewerone", "viewer")
     async with browser(container, page_app(container), viewer.id) as client:
         created = await client.post("/account/tokens", data=form(name="stream deck"))
-        token = created.text.split('class="token-value">')[1].split("<")[0]
+        shown = await client.get(created.headers["location"])
+        token = shown.text.split('class="token-value">')[1].split("<")[0]
         later = await client.get("/account")
         me = await client.get("/api/v1/me", headers={"authorization": f"Bearer {token}"})
     async with container.db.session() as s:
         row = await s.scalar(select(ApiToken).where(ApiToken.user_id == viewer.id))
 
-    assert created.status_code == 201
+    assert created.status_code == 303 and shown.headers["cache-control"] == "no-store"
     assert row is not None and row.token_hash == hash_token(token) and row.name == "stream deck"
     assert token not in later.text and row.prefix in later.text
     assert me.status_code == 200 and me.json()["login"] == "viewerone"
@@ -147,7 +148,8 @@ async def test_a_revoked_token_stops_working_and_cannot_be_revoked_twice(contain
     app = page_app(container)
     async with browser(container, app, viewer.id) as client:
         created = await client.post("/account/tokens", data=form(name="bot"))
-        token = created.text.split('class="token-value">')[1].split("<")[0]
+        shown = await client.get(created.headers["location"])
+        token = shown.text.split('class="token-value">')[1].split("<")[0]
         async with container.db.session() as s:
             token_id = await s.scalar(select(ApiToken.id).where(ApiToken.user_id == viewer.id))
         revoked = await client.post(f"/account/tokens/{token_id}/revoke", data=form())

@@ -78,6 +78,27 @@ def test_custom_option_is_returned_as_spelled_in_the_scale() -> None:
     assert parse_vote("BANGER!!", scale) == "Banger"
 
 
+def test_trailing_punctuation_is_trimmed_the_same_way_on_every_scale() -> None:
+    custom = Scale.parse(["bad", "ok", "great"])
+    assert parse_vote("Smash!", SMASH) == "smash"
+    assert parse_vote("bad.", custom) == "bad"
+    assert parse_vote("bad!", custom) == "bad"
+    assert parse_vote("Smash.", SMASH) == "smash"
+    assert parse_vote("great?!", custom) == "great"
+    assert parse_vote("!vote ok...", custom) == "ok"
+    assert parse_vote("7.", ZERO_TEN) == "7"
+    assert parse_vote("7/10.", ZERO_TEN) == "7"
+    assert parse_vote("7.5", ZERO_TEN) is None
+    assert parse_vote(".bad", custom) is None
+
+
+def test_option_ending_with_punctuation_keeps_its_own() -> None:
+    scale = Scale.parse(["meh.", "meh"])
+    assert parse_vote("meh.", scale) == "meh."
+    assert parse_vote("meh..", scale) == "meh."
+    assert parse_vote("meh", scale) == "meh"
+
+
 def test_option_ending_with_bang_keeps_its_own_bang() -> None:
     scale = Scale.parse(["wow", "wow!"])
     assert parse_vote("wow!", scale) == "wow!"
@@ -111,7 +132,7 @@ def reference_grammar(scale: Scale) -> re.Pattern[str]:
     options = "|".join(re.escape(o.casefold()) for o in scale.options)
     prefixes = "|".join(re.escape(p) for p in VOTE_PREFIXES)
     suffix = "" if scale.max_option is None else f"(?:/{re.escape(scale.max_option)})?"
-    return re.compile(f"(?:{prefixes})?(?P<option>{options}){suffix}!*")
+    return re.compile(f"(?:{prefixes})?(?P<option>{options}){suffix}[!.?]*")
 
 
 def reference_parse(text: str, scale: Scale) -> str | None:
@@ -120,7 +141,7 @@ def reference_parse(text: str, scale: Scale) -> str | None:
 
 
 def fuzz_piece(scale: Scale) -> st.SearchStrategy[str]:
-    pieces = [*scale.options, *VOTE_PREFIXES, "!", "/", " ", "10", "5", "7.5", "-", "@bob", "x"]
+    pieces = [*scale.options, *VOTE_PREFIXES, "!", ".", "?", "/", " ", "10", "5", "7.5", "@bob"]
     return st.one_of(st.sampled_from(pieces), st.text(max_size=3))
 
 
