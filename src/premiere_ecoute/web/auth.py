@@ -3,7 +3,10 @@ session for pages."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from premiere_ecoute.accounts.models import User
 from premiere_ecoute.accounts.queries import user_by_id
@@ -11,15 +14,26 @@ from premiere_ecoute.accounts.repository import authenticate_api_token
 from premiere_ecoute.core.errors import Unauthorized
 from premiere_ecoute.web.deps import deps
 
+# Declared in the OpenAPI document (``components.securitySchemes``), so the API docs'
+# "Authorize" button sends the token with "Try it out". Its own 401 stays ours (auto_error off).
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="personal API token",
+    description="A personal API token, created on the account page.",
+    auto_error=False,
+)
 
-async def api_user(request: Request) -> User:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+
+async def api_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+) -> User:
+    token = credentials.credentials.strip() if credentials else ""
+    if not token:
         raise Unauthorized("Send a personal API token: 'Authorization: Bearer <token>'.")
     c = deps(request)
     async with c.db.session() as s:
-        user = await authenticate_api_token(s, token.strip())
+        user = await authenticate_api_token(s, token)
         await s.commit()
     if user is None:
         raise Unauthorized("This API token is unknown or revoked.")

@@ -116,7 +116,9 @@ CONTROL_READS = (
     "/sessions/{session_id:int}",
     "/sessions/{session_id:int}/stream",
     "/sessions/{session_id:int}/devices",
+    "/api/v1/sessions/{session_id}/devices",
 )
+DEVICE_READS = ("/sessions/{session_id:int}/devices", "/api/v1/sessions/{session_id}/devices")
 FINDING_7 = pytest.mark.xfail(
     strict=True,
     reason="issue 10 finding 7: the API lets anyone read the report/series/stream of an "
@@ -130,7 +132,7 @@ def readers(route: Route, state: str) -> tuple[set[str], set[str]]:
         public = EVERYONE if route.path.startswith("/sessions/") else AUTHENTICATED
         who = public if state == "stopped" else OWNER_ADMIN
         return who, who
-    if route.path == "/sessions/{session_id:int}/devices" and state == "stopped":
+    if route.path in DEVICE_READS and state == "stopped":
         return OWNER_ADMIN, set()  # "this session is over" (409), even for A
     if route.path in CONTROL_READS:
         return OWNER_ADMIN, OWNER_ADMIN
