@@ -1,4 +1,5 @@
-"""SSE endpoints: the session stream (API), the public page and the overlay."""
+"""SSE endpoints: the session stream (API), the public page, the overlay and the
+dashboard's "Live now" card."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from sse_starlette.sse import EventSourceResponse
 
 from premiere_ecoute.accounts.models import User
 from premiere_ecoute.accounts.queries import user_by_login
-from premiere_ecoute.core.errors import NotFound
+from premiere_ecoute.core.errors import N_, NotFound, Unauthorized, refuse
 from premiere_ecoute.sessions import queries
-from premiere_ecoute.web.auth import api_user
+from premiere_ecoute.web.auth import api_user, page_user
 from premiere_ecoute.web.deps import kernel
 from premiere_ecoute.web.live import LiveHub
 
@@ -48,3 +49,14 @@ async def live_stream(request: Request, login: str) -> EventSourceResponse:
 async def overlay_stream(request: Request, login: str) -> EventSourceResponse:
     user = await _streamer(request, login)
     return hub(request).stream(f"streamer:{user.id}", "overlay")
+
+
+@router.get("/live-now/stream", include_in_schema=False)
+async def live_now_stream(request: Request) -> EventSourceResponse:
+    """``live-now`` each time a streamer the user follows starts or stops a session."""
+    user = await page_user(request)
+    if user is None:
+        raise refuse(Unauthorized, N_("Please log in."))
+    async with kernel(request).db.session() as s:
+        followed = await queries.followed_streamers(s, user.id)
+    return hub(request).following({int(f["id"]) for f in followed})

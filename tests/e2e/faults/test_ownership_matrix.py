@@ -87,6 +87,8 @@ OTHER_ROUTES: dict[str, str] = {
     "GET /account/export": "self",
     "POST /account/delete": "self",
     "GET /account/follows": "self",
+    "GET /live-now": "self",
+    "GET /live-now/stream": "self",
     "POST /account/follows": "self",
     "POST /account/follows/{streamer_id}/unfollow": "self",
     "GET /admin": "admin",

@@ -14,7 +14,14 @@ from premiere_ecoute.sessions.queries import active_session_of, dashboard, live_
 from premiere_ecoute.sessions.scores import Scale
 from premiere_ecoute.web.auth import page_user
 from premiere_ecoute.web.deps import deps
-from premiere_ecoute.web.forms import actor_of, csrf_ok, locale_of, render, translate_error
+from premiere_ecoute.web.forms import (
+    actor_of,
+    csrf_ok,
+    locale_of,
+    render,
+    render_fragment,
+    translate_error,
+)
 
 router = APIRouter(include_in_schema=False)
 LEGAL_PAGES = ("privacy", "terms", "cookies", "contact")
@@ -40,6 +47,17 @@ async def home(request: Request) -> HTMLResponse:
         mine = await dashboard(s, user.id)
         live = await live_followed(s, user.id)
     return await render(request, "home.html", user=user, live_streamers=live, **mine)
+
+
+@router.get("/live-now")
+async def live_now(request: Request) -> HTMLResponse:
+    """The list of the dashboard's "Live now" card, fetched again by htmx on ``live-now``."""
+    user = await page_user(request)
+    if user is None:
+        return render_fragment(request, "_live_now.html", 401, live_streamers=[])
+    async with deps(request).db.session() as s:
+        live = await live_followed(s, user.id)
+    return render_fragment(request, "_live_now.html", live_streamers=live)
 
 
 @router.get("/live/{login}")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from premiere_ecoute.accounts.commands import LinkConnection, SignInWithTwitch
+from premiere_ecoute.apis.twitch.follows import import_twitch_follows
 from premiere_ecoute.apis.twitch.models import TWITCH_SCOPES, TwitchUser
 from premiere_ecoute.apis.twitch.oauth import TokenRefused, authorize_url, new_state
 from premiere_ecoute.config import browser_auth_urls
@@ -95,6 +96,7 @@ async def twitch_callback(
         ),
         actor=f"user:{user_id}",
     )
+    await _import_follows(c, user_id)
     # A fresh session on login: nothing from before (e.g. an impersonation) carries over.
     request.session.clear()
     request.session["user_id"] = user_id
@@ -107,6 +109,16 @@ async def logout(request: Request) -> RedirectResponse:
     await checked_form(request)  # a cross-site form cannot log people out
     request.session.clear()
     return RedirectResponse("/", status_code=303)
+
+
+async def _import_follows(c: WebDeps, user_id: int) -> None:
+    """The dashboard's "Live now" is right from the first page: the Twitch follows are
+    imported now, not at the next hourly sync. Twitch failing here does not stop the login
+    (the hourly job tries again)."""
+    try:
+        await import_twitch_follows(c.db, c.credentials, c.twitch, user_id)
+    except DomainError as exc:
+        log.warning("accounts.follows.login_sync_failed", user_id=user_id, reason=exc.message)
 
 
 def _same(a: str, b: str) -> bool:
