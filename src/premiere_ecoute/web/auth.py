@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from premiere_ecoute.accounts.models import User
 from premiere_ecoute.accounts.queries import user_by_id
 from premiere_ecoute.accounts.repository import authenticate_api_token
-from premiere_ecoute.core.errors import Unauthorized
+from premiere_ecoute.core.errors import N_, Unauthorized, refuse
 from premiere_ecoute.web.deps import deps
 
 # Declared in the OpenAPI document (``components.securitySchemes``), so the API docs'
@@ -30,13 +30,15 @@ async def api_user(
 ) -> User:
     token = credentials.credentials.strip() if credentials else ""
     if not token:
-        raise Unauthorized("Send a personal API token: 'Authorization: Bearer <token>'.")
+        raise refuse(
+            Unauthorized, N_("Send a personal API token: 'Authorization: Bearer <token>'.")
+        )
     c = deps(request)
     async with c.db.session() as s:
         user = await authenticate_api_token(s, token)
         await s.commit()
     if user is None:
-        raise Unauthorized("This API token is unknown or revoked.")
+        raise refuse(Unauthorized, N_("This API token is unknown or revoked."))
     return user
 
 

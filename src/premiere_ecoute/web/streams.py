@@ -35,7 +35,7 @@ async def _streamer(request: Request, login: str) -> User:
     async with kernel(request).db.session() as s:
         user = await user_by_login(s, login)
     if user is None:
-        raise NotFound(f"no streamer named {login[:40]!r}")
+        raise refuse(NotFound, N_("no streamer named '%(login)s'"), login=login[:40])
     return user
 
 

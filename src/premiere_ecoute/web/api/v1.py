@@ -312,7 +312,7 @@ async def close_votes(request: Request, user: Caller, session_id: int) -> dict[s
 async def vote(request: Request, user: Caller, session_id: int, body: VoteBody) -> dict[str, Any]:
     value = str(body.value).strip()
     if not value:
-        raise ValidationFailed("value is required")
+        raise refuse(ValidationFailed, N_("value is required"))
     outcome = await deps(request).bus.execute(
         cmd.CastVote(session_id=session_id, actor_id=user.id, value=value, source="api"),
         actor=user.login,

@@ -14,7 +14,7 @@ from premiere_ecoute.apis.twitch.follows import import_twitch_follows
 from premiere_ecoute.apis.twitch.models import TWITCH_SCOPES, TwitchUser
 from premiere_ecoute.apis.twitch.oauth import TokenRefused, authorize_url, new_state
 from premiere_ecoute.config import browser_auth_urls
-from premiere_ecoute.core.errors import DomainError
+from premiere_ecoute.core.errors import N_, DomainError, refuse, refuse_as
 from premiere_ecoute.web.deps import WebDeps, deps
 from premiere_ecoute.web.forms import checked_form
 
@@ -61,18 +61,26 @@ async def twitch_callback(
     expected = request.session.pop(STATE_KEY, None)
     if not isinstance(expected, str) or not state or not _same(expected, state):
         log.info("accounts.twitch_login.state_mismatch", had_state=bool(expected))
-        raise LoginRefused(
-            "This Twitch login link is invalid or was already used. Start the login again."
+        raise refuse(
+            LoginRefused,
+            N_("This Twitch login link is invalid or was already used. Start the login again."),
         )
     if error:
-        raise LoginRefused(f"Twitch login was cancelled: {error_description or error}")
+        raise refuse(
+            LoginRefused,
+            N_("Twitch login was cancelled: %(reason)s"),
+            reason=error_description or error,
+        )
     if not code:
-        raise LoginRefused("Twitch did not send an authorization code. Start the login again.")
+        raise refuse(
+            LoginRefused,
+            N_("Twitch did not send an authorization code. Start the login again."),
+        )
     oauth = c.twitch.oauth
     try:
         tokens = await oauth.exchange_code(code, redirect_uri(c))
     except TokenRefused as exc:
-        raise LoginRefused(exc.message) from exc
+        raise refuse_as(LoginRefused, exc) from exc
     profile: TwitchUser = await c.twitch.get_current_user(tokens.access_token)
     user, _created = await c.bus.execute(
         SignInWithTwitch(
