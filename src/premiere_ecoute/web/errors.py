@@ -17,7 +17,7 @@ from sqlalchemy.exc import DataError as SQLDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from premiere_ecoute.core.errors import N_, DomainError, ExternalServiceError, refuse
-from premiere_ecoute.web.forms import api_locale, locale_of, translate_error
+from premiere_ecoute.web.forms import api_locale, locale_of, printable, translate_error
 
 log = structlog.get_logger(__name__)
 
@@ -77,7 +77,7 @@ def _translate(request: Request, error: DomainError) -> str:
     try:
         return translate_error(request, error, _locale(request))
     except Exception:  # no templating (a bare app in tests): the English message
-        return error.message
+        return printable(error.message)
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -94,6 +94,7 @@ def wants_json(request: Request) -> bool:
 async def _respond(
     request: Request, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
+    message = printable(message)
     if wants_json(request):
         return JSONResponse(
             error_body(code, message),

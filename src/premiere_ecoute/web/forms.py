@@ -85,14 +85,20 @@ def translate_error(request: Request, error: DomainError, locale: str | None = N
     templating = request.app.state.templating
     gettext: Callable[[str], str] = templating.gettext(locale or locale_of(request))
     if error.msgid is None:
-        return gettext(error.message)
+        return printable(gettext(error.message))
     if not error.params:
-        return gettext(error.msgid)
+        return printable(gettext(error.msgid))
     params = {k: gettext(v) if isinstance(v, Msg) else v for k, v in error.params.items()}
     try:
-        return gettext(error.msgid) % params
+        return printable(gettext(error.msgid) % params)
     except (KeyError, ValueError, TypeError):  # a broken translation must not hide the refusal
-        return error.message
+        return printable(error.message)
+
+
+def printable(text: str) -> str:
+    """``text`` encodable as UTF-8: a value quoted from the request may hold a lone surrogate
+    (``"\\ud800"`` in JSON), shown escaped instead of failing the answer."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def refusal(exc: DomainError) -> int:

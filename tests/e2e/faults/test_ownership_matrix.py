@@ -57,6 +57,7 @@ OTHER_ROUTES: dict[str, str] = {
     "GET /docs/oauth2-redirect": "public",
     "GET /legal/{page}": "public",
     "GET /changelog": "public",
+    "GET /locale/{code}": "public",
     "GET /retrospective": "public",
     "GET /live/{login}": "public",
     "GET /live/{login}/stream": "public",
@@ -297,6 +298,7 @@ def _urls(route: Route, m: Matrix, session_id: int | None) -> list[tuple[str | N
         "streamer_id": m.ids["owner"],
         "user_id": m.ids["owner"],
         "job_id": 1,
+        "code": "fr",
     }
     if "action" in route.params:
         return [(a, route.url(action=a, **values)) for a in SESSION_ACTIONS + PLAYER_ACTIONS]

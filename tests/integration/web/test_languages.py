@@ -109,3 +109,16 @@ async def test_the_language_switcher_remembers_and_goes_back(container: Any) -> 
     assert from_post.headers["location"] == "/account"
     assert foreign.headers["location"] == "/"
     assert unknown.status_code == 404
+
+
+async def test_a_refusal_quoting_a_lone_surrogate_is_still_a_clear_4xx(
+    api: Api, container: Any
+) -> None:
+    sid = await prepared_and_started(container, api.streamer.user)
+    body = b'{"value": "a\\ud800"}'
+    headers = {**api.viewer.headers, "Content-Type": "application/json", "Accept-Language": "fr"}
+
+    answer = await api.http.post(f"/api/v1/sessions/{sid}/votes", headers=headers, content=body)
+
+    assert answer.status_code == 422, answer.text
+    assert "« a\\ud800 » n’est pas une option" in answer.json()["error"]["message"]
