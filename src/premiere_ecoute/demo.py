@@ -16,7 +16,7 @@ from premiere_ecoute.accounts.models import User
 from premiere_ecoute.accounts.queries import user_count
 from premiere_ecoute.apis.fakes import DEMO_USERS, fake_twitch_id, link_to_fakes
 from premiere_ecoute.bootstrap import Container
-from premiere_ecoute.core.errors import ExternalServiceError
+from premiere_ecoute.core.errors import N_, ExternalServiceError, refuse
 from premiere_ecoute.core.messages import Command
 from premiere_ecoute.discography.models import Device, PlaybackState
 from premiere_ecoute.sessions import commands as cmd
@@ -51,7 +51,7 @@ class _Offline:
     """Playback, EventSub, polls and chat of a world with nobody in it."""
 
     async def ensure_device(self, user_id: int, device_id: str | None = None) -> str:
-        raise ExternalServiceError("the demo plays by hand")
+        raise ExternalServiceError(N_("the demo plays by hand"))
 
     async def prepare(self, user_id: int, device_id: str) -> None:
         return None
@@ -88,7 +88,7 @@ class _Offline:
     async def create_poll(
         self, broadcaster_id: str, title: str, choices: Sequence[str], duration_s: int
     ) -> str:
-        raise ExternalServiceError("the demo has no polls")
+        raise ExternalServiceError(N_("the demo has no polls"))
 
     async def end_poll(self, broadcaster_id: str, poll_id: str) -> None:
         return None
@@ -97,7 +97,7 @@ class _Offline:
         return None
 
     async def create_marker(self, broadcaster_id: str, description: str) -> None:
-        raise MarkerRefused("offline", "the demo is not streaming")
+        raise refuse(MarkerRefused, N_("the demo is not streaming"), extra={"reason": "offline"})
 
 
 Handler = Callable[..., Awaitable[Any]]

@@ -217,7 +217,7 @@ class MemoryMarkers(Recorder):
     async def create_marker(self, broadcaster_id: str, description: str) -> None:
         self.hit("create_marker", broadcaster_id, description)
         if self.refuse is not None:
-            raise MarkerRefused(self.refuse, f"refused: {self.refuse}")  # type: ignore[arg-type]
+            raise MarkerRefused(f"refused: {self.refuse}", reason=self.refuse)  # type: ignore[arg-type]
         self.marked.append((broadcaster_id, description))
 
 

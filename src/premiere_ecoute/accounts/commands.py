@@ -27,12 +27,16 @@ class RegisterUser(Command):
 
     def validate(self) -> None:
         if not LOGIN.match(self.login):
-            raise ValidationFailed(
-                "login must be 3-25 characters: lowercase letters, digits or underscore"
+            raise refuse(
+                ValidationFailed,
+                N_("login must be 3-25 characters: lowercase letters, digits or underscore"),
             )
         if self.role not in {r.value for r in Role}:
-            raise ValidationFailed(
-                f"role must be one of {', '.join(r.value for r in Role)}, not {self.role!r}"
+            raise refuse(
+                ValidationFailed,
+                N_("role must be one of %(roles)s, not '%(role)s'"),
+                roles=", ".join(r.value for r in Role),
+                role=self.role,
             )
 
 
@@ -71,7 +75,7 @@ class LinkConnection(Command):
 
     def validate(self) -> None:
         if self.provider not in ("twitch", "spotify"):
-            raise ValidationFailed("provider must be twitch or spotify")
+            raise refuse(ValidationFailed, N_("provider must be twitch or spotify"))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -64,9 +64,9 @@ async def _admin(uow: UnitOfWork, user_id: int) -> User:
 async def register_user(cmd: RegisterUser, uow: UnitOfWork, *, roles: RolePolicy) -> User:
     s = uow.session
     if await user_by_login(s, cmd.login) is not None:
-        raise Conflict(f"a user with login {cmd.login!r} already exists")
+        raise refuse(Conflict, N_("a user with login '%(login)s' already exists"), login=cmd.login)
     if cmd.twitch_user_id and await user_by_twitch_id(s, cmd.twitch_user_id) is not None:
-        raise Conflict("this Twitch account is already registered")
+        raise refuse(Conflict, N_("this Twitch account is already registered"))
     user = await repo.add_user(
         s,
         User(
@@ -97,9 +97,13 @@ async def sign_in_with_twitch(
     if user is None:
         user = await user_by_login(s, login)
         if user is not None and user.twitch_user_id not in (None, cmd.twitch_user_id):
-            raise Conflict(
-                f"the login {login!r} belongs to another Twitch account here; "
-                "ask an admin to sort it out"
+            raise refuse(
+                Conflict,
+                N_(
+                    "the login '%(login)s' belongs to another Twitch account here; "
+                    "ask an admin to sort it out"
+                ),
+                login=login,
             )
     if user is None:
         requested = (
@@ -131,7 +135,7 @@ async def sign_in_with_twitch(
 
 async def create_api_token(cmd: CreateApiToken, uow: UnitOfWork) -> str:
     if not await uow.session.get(User, cmd.user_id):
-        raise NotFound("no such user")
+        raise refuse(NotFound, N_("no such user"))
     token = new_api_token()
     row = await repo.add_api_token(uow.session, cmd.user_id, cmd.name, token)
     uow.record(events.ApiTokenCreated(user_id=cmd.user_id, token_id=row.id, name=cmd.name))

@@ -26,7 +26,7 @@ from premiere_ecoute.accounts.models import (
     WebSession,
 )
 from premiere_ecoute.core.crypto import TOKEN_PREFIX, Encryptor, hash_token
-from premiere_ecoute.core.errors import AccountNotConnected, InvalidState
+from premiere_ecoute.core.errors import N_, AccountNotConnected, InvalidState, refuse
 
 ERASED = "erased"
 # Only the fields that name the person; the rest (ids, roles, times) stays for the audit trail.
@@ -206,9 +206,15 @@ class CredentialRepository:
         )
         if row is None:
             what = "Spotify" if provider == "spotify" else "Twitch"
-            raise AccountNotConnected(f"Connect your {what} account first")
+            raise refuse(
+                AccountNotConnected, N_("Connect your %(service)s account first"), service=what
+            )
         if row.status == "needs_reconnect":
-            raise AccountNotConnected(f"Your {provider.title()} connection expired: reconnect it")
+            raise refuse(
+                AccountNotConnected,
+                N_("Your %(service)s connection expired: reconnect it"),
+                service=provider.title(),
+            )
         return row
 
     async def spotify(self, user_id: int) -> SpotifyCredentials:
@@ -324,5 +330,5 @@ class CredentialRepository:
     async def _user_id_for_twitch(self, s: AsyncSession, twitch_user_id: str) -> int:
         uid = await s.scalar(select(User.id).where(User.twitch_user_id == twitch_user_id))
         if uid is None:
-            raise InvalidState(f"no user with Twitch id {twitch_user_id}")
+            raise refuse(InvalidState, N_("no user with Twitch id %(id)s"), id=twitch_user_id)
         return int(uid)

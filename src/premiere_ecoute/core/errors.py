@@ -7,7 +7,8 @@ the reader's language.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 
 class DomainError(Exception):
@@ -26,11 +27,32 @@ def N_(msgid: str) -> str:
     return msgid
 
 
-def refuse(kind: type[DomainError], msgid: str, **params: Any) -> DomainError:
-    """A ``kind`` error whose message is ``msgid`` with ``params``, translatable later."""
-    error = kind(msgid % params if params else msgid)
+class Msg(str):
+    """A msgid given as a value of another message (``refuse(..., what=Msg(N_("...")))``):
+    translated with it. Other values are shown as they are."""
+
+    __slots__ = ()
+
+
+E = TypeVar("E", bound="DomainError")
+
+
+def refuse(
+    kind: type[E], msgid: str, /, *, extra: Mapping[str, Any] | None = None, **params: Any
+) -> E:
+    """A ``kind`` error whose message is ``msgid`` with ``params``, translatable later;
+    ``extra`` goes to the error's constructor (``service=`` of an external error)."""
+    error = kind(msgid % params if params else msgid, **(extra or {}))
     error.msgid = msgid
     error.params = params
+    return error
+
+
+def refuse_as(kind: type[E], cause: DomainError, /, **extra: Any) -> E:
+    """A ``kind`` error that says what ``cause`` said, in the reader's language too."""
+    error = kind(cause.message, **extra)
+    error.msgid = cause.msgid
+    error.params = dict(cause.params)
     return error
 
 

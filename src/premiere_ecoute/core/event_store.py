@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from premiere_ecoute.core.errors import Conflict
+from premiere_ecoute.core.errors import N_, Conflict, refuse
 from premiere_ecoute.core.orm import Base
 
 
@@ -120,7 +120,13 @@ class EventStore:
             if expected is not None:
                 current = await self.current_version(session, stream)
                 if expected != current:
-                    raise Conflict(f"stream {stream} is at version {current}, expected {expected}")
+                    raise refuse(
+                        Conflict,
+                        N_("stream %(stream)s is at version %(current)s, expected %(expected)s"),
+                        stream=stream,
+                        current=current,
+                        expected=expected,
+                    )
             try:
                 # One statement per stream whatever the batch size: the events travel as
                 # arrays and take the versions after the stream's last one.
@@ -146,7 +152,7 @@ class EventStore:
                     },
                 )
             except IntegrityError as exc:
-                raise Conflict("concurrent append to the same stream version") from exc
+                raise refuse(Conflict, N_("concurrent append to the same stream version")) from exc
             ordered = sorted(result.all())  # by version: the events' order in the batch
             for ev, (_version, position) in zip(batch, ordered, strict=True):
                 positions[id(ev)] = position

@@ -10,7 +10,7 @@ from psycopg import AsyncConnection
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from premiere_ecoute.core.errors import Conflict
+from premiere_ecoute.core.errors import Conflict, refuse
 
 INT4 = 2_147_483_647
 
@@ -26,7 +26,7 @@ async def exclusive(
         got = await conn.scalar(text("SELECT pg_try_advisory_lock(:n, :k)"), params)
         await conn.commit()
         if not got:
-            raise Conflict(busy)
+            raise refuse(Conflict, busy)
         try:
             yield
         finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from premiere_ecoute.core.errors import ValidationFailed
+from premiere_ecoute.core.errors import N_, ValidationFailed, refuse
 
 Kind = Literal["album", "playlist"]
 
@@ -16,6 +16,15 @@ _URL = re.compile(
 )
 _URI = re.compile(rf"^spotify:(?P<kind>album|playlist):(?P<id>{_ID})$")
 _BARE = re.compile(rf"^{_ID}$")
+# One sentence per kind: "album" and "playlist" are translated with their sentence.
+NOT_A_REF: dict[str, str] = {
+    "album": N_("Not a Spotify album id or link: '%(value)s'"),
+    "playlist": N_("Not a Spotify playlist id or link: '%(value)s'"),
+}
+WRONG_KIND: dict[str, str] = {
+    "album": N_("This link is a Spotify playlist, not an album"),
+    "playlist": N_("This link is a Spotify album, not a playlist"),
+}
 
 
 def parse_spotify_ref(value: str, expected: Kind) -> str:
@@ -29,10 +38,7 @@ def parse_spotify_ref(value: str, expected: Kind) -> str:
         return text
     m = _URL.match(text) or _URI.match(text)
     if not m:
-        raise ValidationFailed(f"Not a Spotify {expected} id or link: {value!r}")
+        raise refuse(ValidationFailed, NOT_A_REF[expected], value=value)
     if m.group("kind") != expected:
-        article = "an" if expected == "album" else "a"
-        raise ValidationFailed(
-            f"This link is a Spotify {m.group('kind')}, not {article} {expected}"
-        )
+        raise refuse(ValidationFailed, WRONG_KIND[expected])
     return m.group("id")

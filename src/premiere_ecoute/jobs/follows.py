@@ -1,16 +1,14 @@
 """Follows sync (SPEC §1): import each viewer's Twitch follows of streamers registered here.
 
-Hourly, every user with a usable Twitch connection is synced; a sync is idempotent: it adds
-the follows that are new on Twitch and drops the Twitch-imported ones that ended there, and
-never touches follows made in the app."""
+Hourly, every user with a usable Twitch connection is synced (each login syncs its user too);
+a sync is idempotent (``apis.twitch.follows``)."""
 
 from __future__ import annotations
 
 import structlog
 
 from premiere_ecoute.accounts import queries
-from premiere_ecoute.accounts.models import User
-from premiere_ecoute.accounts.repository import store_twitch_follows
+from premiere_ecoute.apis.twitch.follows import import_twitch_follows
 from premiere_ecoute.core.errors import DomainError
 from premiere_ecoute.jobs.deps import JobDeps
 
@@ -18,23 +16,8 @@ log = structlog.get_logger(__name__)
 
 
 async def sync_follows(deps: JobDeps, user_id: int) -> int:
-    """Import ``user_id``'s Twitch follows; returns how many registered streamers they follow
-    on Twitch (0 for an unknown user or one without Twitch)."""
-    db = deps.kernel.db
-    async with db.session() as s:
-        user = await s.get(User, user_id)
-        twitch_id = user.twitch_user_id if user is not None else None
-    if twitch_id is None:
-        return 0
-    token = await deps.credentials.twitch(twitch_id)
-    followed = await deps.twitch.get_followed_channels(twitch_id, token)
-    async with db.session() as s, s.begin():
-        streamers = await queries.streamers_by_twitch_id(
-            s, [f.broadcaster_id for f in followed if f.broadcaster_id != twitch_id]
-        )
-        await store_twitch_follows(s, user_id, set(streamers.values()))
-    log.info("accounts.follows.synced", user_id=user_id, streamers=len(streamers))
-    return len(streamers)
+    """Import ``user_id``'s Twitch follows (``apis.twitch.follows``, also run at login)."""
+    return await import_twitch_follows(deps.kernel.db, deps.credentials, deps.twitch, user_id)
 
 
 async def sync_all_follows(deps: JobDeps) -> tuple[int, int]:

@@ -11,6 +11,7 @@ import structlog
 
 from premiere_ecoute.apis.spotify.oauth import SpotifyReconnectRequired
 from premiere_ecoute.apis.twitch.oauth import TokenRefused
+from premiere_ecoute.core.errors import N_
 from premiere_ecoute.jobs.deps import JobDeps
 from premiere_ecoute.sessions.queries import Expiring, credentials_to_refresh
 
@@ -26,7 +27,7 @@ async def _refresh_spotify(deps: JobDeps, due: Expiring) -> None:
 
 async def _refresh_twitch(deps: JobDeps, due: Expiring) -> None:
     if not due.twitch_user_id:
-        raise TokenRefused("this account has no Twitch user id", service="twitch")
+        raise TokenRefused(N_("this account has no Twitch user id"), service="twitch")
     token = await deps.credentials.twitch(due.twitch_user_id)
     assert token.refresh_token is not None  # the query only returns refreshable rows
     fresh = await deps.twitch.oauth.refresh(token.refresh_token)

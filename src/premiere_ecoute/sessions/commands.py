@@ -31,7 +31,9 @@ class PrepareSession(Command):
 
     def validate(self) -> None:
         if bool(self.album) == bool(self.playlist):
-            raise ValidationFailed("give exactly one of album or playlist (an id or a link)")
+            raise refuse(
+                ValidationFailed, N_("give exactly one of album or playlist (an id or a link)")
+            )
         validate_settings(
             vote_mode=self.vote_mode,
             stream_delay_s=self.stream_delay_s,
@@ -52,17 +54,33 @@ def validate_settings(
     language: str | None = None,
 ) -> None:
     if vote_mode is not None and vote_mode not in VOTE_MODES:
-        raise ValidationFailed(f"vote_mode must be one of {', '.join(VOTE_MODES)}")
+        raise refuse(
+            ValidationFailed,
+            N_("vote_mode must be one of %(choices)s"),
+            choices=", ".join(VOTE_MODES),
+        )
     if stream_delay_s is not None and not 0 <= stream_delay_s <= 60:
-        raise ValidationFailed("stream_delay_s must be between 0 and 60 seconds")
+        raise refuse(ValidationFailed, N_("stream_delay_s must be between 0 and 60 seconds"))
     if poll_duration_s is not None and not 15 <= poll_duration_s <= 1800:
-        raise ValidationFailed("poll_duration_s must be between 15 and 1800 seconds")
+        raise refuse(ValidationFailed, N_("poll_duration_s must be between 15 and 1800 seconds"))
     if playback is not None and playback not in PLAYBACKS:
-        raise ValidationFailed(f"playback must be one of {', '.join(PLAYBACKS)}")
+        raise refuse(
+            ValidationFailed,
+            N_("playback must be one of %(choices)s"),
+            choices=", ".join(PLAYBACKS),
+        )
     if final_scene_s is not None and not 0 <= final_scene_s <= FINAL_SCENE_MAX_S:
-        raise ValidationFailed(f"final_scene_s must be between 0 and {FINAL_SCENE_MAX_S} seconds")
+        raise refuse(
+            ValidationFailed,
+            N_("final_scene_s must be between 0 and %(max)s seconds"),
+            max=FINAL_SCENE_MAX_S,
+        )
     if language is not None and language not in LANGUAGES:
-        raise ValidationFailed(f"language must be one of {', '.join(LANGUAGES)}")
+        raise refuse(
+            ValidationFailed,
+            N_("language must be one of %(choices)s"),
+            choices=", ".join(LANGUAGES),
+        )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -109,7 +127,7 @@ class ChangeTrack(SessionCommand):
 
     def validate(self) -> None:
         if self.direction == "to" and (self.position is None or self.position < 1):
-            raise ValidationFailed("position must be a track number from 1")
+            raise refuse(ValidationFailed, N_("position must be a track number from 1"))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -139,7 +157,7 @@ class CastVote(SessionCommand):
 
     def validate(self) -> None:
         if not isinstance(self.value, str) or not self.value.strip() or len(self.value) > 40:
-            raise ValidationFailed("value must be one of the session's scale options")
+            raise refuse(ValidationFailed, N_("value must be one of the session's scale options"))
 
 
 PLAYER_ACTIONS = ("pause", "resume", "transfer")
@@ -155,7 +173,11 @@ class ControlPlayer(SessionCommand):
 
     def validate(self) -> None:
         if self.action not in PLAYER_ACTIONS:
-            raise ValidationFailed(f"action must be one of {', '.join(PLAYER_ACTIONS)}")
+            raise refuse(
+                ValidationFailed,
+                N_("action must be one of %(choices)s"),
+                choices=", ".join(PLAYER_ACTIONS),
+            )
         if self.action == "transfer" and (
             not self.device_id or not self.device_id.strip() or len(self.device_id) > 200
         ):

@@ -12,7 +12,12 @@ from premiere_ecoute.core.broker import Broker
 from premiere_ecoute.core.db import Database
 from premiere_ecoute.core.messages import Event
 from premiere_ecoute.sessions import queries
-from premiere_ecoute.sessions.events import SessionEvent, SessionPrepared
+from premiere_ecoute.sessions.events import (
+    SessionEvent,
+    SessionPrepared,
+    SessionStarted,
+    SessionStopped,
+)
 from premiere_ecoute.telemetry.metrics import Metrics
 
 LIVE_TOPIC = "live"
@@ -30,16 +35,20 @@ class SessionAnnouncer:
         self._owners: dict[int, int | None] = {}
 
     async def __call__(self, events: Sequence[Event]) -> None:
-        changed: dict[int, None] = {}
+        # session id -> whether it started or stopped (its streamer went live or off air)
+        changed: dict[int, bool] = {}
         for event in events:
             if isinstance(event, SessionEvent):
-                changed.setdefault(event.session_id)
+                lifecycle = isinstance(event, SessionStarted | SessionStopped)
+                changed[event.session_id] = changed.get(event.session_id, False) or lifecycle
                 if isinstance(event, SessionPrepared):
                     self._owners[event.session_id] = event.user_id
-        for session_id in changed:
-            await self.announce(session_id)
+        for session_id, lifecycle in changed.items():
+            await self.announce(session_id, lifecycle=lifecycle)
 
-    async def announce(self, session_id: int) -> None:
+    async def announce(self, session_id: int, *, lifecycle: bool = False) -> None:
+        """``lifecycle``: the session started or stopped, which the dashboards of the
+        streamer's followers show ("Live now")."""
         if session_id not in self._owners:
             if len(self._owners) >= MAX_REMEMBERED:
                 self._owners.clear()
@@ -47,4 +56,7 @@ class SessionAnnouncer:
                 self._owners[session_id] = await queries.owner_of(s, session_id)
         user_id = self._owners[session_id]
         self._metrics.broadcasts.inc()
-        await self._broker.publish(LIVE_TOPIC, {"session_id": session_id, "user_id": user_id})
+        message: dict[str, object] = {"session_id": session_id, "user_id": user_id}
+        if lifecycle:
+            message["lifecycle"] = True
+        await self._broker.publish(LIVE_TOPIC, message)

@@ -88,7 +88,7 @@ class MarkerRefused(ExternalServiceError):
     """Twitch did not mark the stream: the channel is not live (or keeps no VODs), the
     streamer did not grant ``channel:manage:broadcast``, the rate limit, or any other error."""
 
-    def __init__(self, reason: MarkerRefusal, message: str) -> None:
+    def __init__(self, message: str, *, reason: MarkerRefusal) -> None:
         super().__init__(message, service="twitch")
         self.reason: MarkerRefusal = reason
 

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from premiere_ecoute.accounts.models import User
-from premiere_ecoute.core.errors import Forbidden, NotFound
+from premiere_ecoute.core.errors import N_, Forbidden, NotFound, refuse
 from premiere_ecoute.discography.models import Track
 from premiere_ecoute.sessions.models import (
     EarlyVote,
@@ -41,13 +41,13 @@ async def get_session(s: AsyncSession, session_id: int, *, lock: bool = False) -
     Twitch, then lock it; without the reload the identity map would hand back the row as it
     was before the external calls and silently overwrite what others committed meanwhile."""
     if not 0 < session_id <= MAX_ID:  # beyond BIGINT PostgreSQL would fail, not miss
-        raise NotFound(f"session {session_id} does not exist")
+        raise refuse(NotFound, N_("session %(id)s does not exist"), id=session_id)
     q = select(ListeningSession).where(ListeningSession.id == session_id)
     if lock:
         q = q.with_for_update().execution_options(populate_existing=True)
     row = await s.scalar(q)
     if row is None:
-        raise NotFound(f"session {session_id} does not exist")
+        raise refuse(NotFound, N_("session %(id)s does not exist"), id=session_id)
     return row
 
 
@@ -55,16 +55,16 @@ async def authorize(s: AsyncSession, row: ListeningSession, actor_id: int) -> Us
     """Only the owner (or an admin) may command a session. Returns the actor."""
     actor = await s.get(User, actor_id)
     if actor is None:
-        raise NotFound("unknown user")
+        raise refuse(NotFound, N_("unknown user"))
     if row.user_id != actor_id and not actor.is_admin:
-        raise Forbidden("only the streamer who owns this session can do that")
+        raise refuse(Forbidden, N_("only the streamer who owns this session can do that"))
     return actor
 
 
 async def owner_of(s: AsyncSession, row: ListeningSession) -> User:
     owner = await s.get(User, row.user_id)
     if owner is None:
-        raise NotFound("the session's streamer no longer exists")
+        raise refuse(NotFound, N_("the session's streamer no longer exists"))
     return owner
 
 

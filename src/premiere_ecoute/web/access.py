@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import Request
 
 from premiere_ecoute.accounts.models import User
-from premiere_ecoute.core.errors import Forbidden, NotFound
+from premiere_ecoute.core.errors import N_, Forbidden, NotFound, refuse
 from premiere_ecoute.sessions import queries
 from premiere_ecoute.sessions import repository as repo
 from premiere_ecoute.web.auth import page_user
@@ -54,10 +54,13 @@ async def check_results_readable(request: Request, session_id: int, user: User) 
     if may_read_results(user, row.user_id, row.status):
         return
     if row.status == "preparing":
-        raise NotFound(f"session {session_id} does not exist")
-    raise Forbidden(
-        "Only the streamer who runs this session and admins can read its results until it "
-        "is stopped."
+        raise refuse(NotFound, N_("session %(id)s does not exist"), id=session_id)
+    raise refuse(
+        Forbidden,
+        N_(
+            "Only the streamer who runs this session and admins can read its results until "
+            "it is stopped."
+        ),
     )
 
 

@@ -84,7 +84,7 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served by the v1 router, from the vendored Swagger UI
         redoc_url=None,
     )
     app.state.deps = deps

@@ -9,7 +9,10 @@ soon as its session ends. A session in use is renewed at most once a day."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from premiere_ecoute.accounts.models import User
 from premiere_ecoute.accounts.queries import live_web_session, user_by_id
@@ -19,25 +22,38 @@ from premiere_ecoute.accounts.repository import (
     open_web_session,
     renew_web_session,
 )
-from premiere_ecoute.core.errors import Unauthorized
+from premiere_ecoute.core.errors import N_, Unauthorized, refuse
 from premiere_ecoute.web.deps import deps
 
 USER_KEY = "user_id"
 SESSION_ID_KEY = "sid"
 IMPERSONATOR_KEY = "impersonator_id"
 
+# Declared in the OpenAPI document (``components.securitySchemes``), so the API docs'
+# "Authorize" button sends the token with "Try it out". Its own 401 stays ours (auto_error off).
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="personal API token",
+    description="A personal API token, created on the account page.",
+    auto_error=False,
+)
 
-async def api_user(request: Request) -> User:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Send a personal API token: 'Authorization: Bearer <token>'.")
+
+async def api_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+) -> User:
+    token = credentials.credentials.strip() if credentials else ""
+    if not token:
+        raise refuse(
+            Unauthorized, N_("Send a personal API token: 'Authorization: Bearer <token>'.")
+        )
     c = deps(request)
     async with c.db.session() as s:
-        user = await authenticate_api_token(s, token.strip())
+        user = await authenticate_api_token(s, token)
         await s.commit()
     if user is None:
-        raise Unauthorized("This API token is unknown or revoked.")
+        raise refuse(Unauthorized, N_("This API token is unknown or revoked."))
     return user
 
 

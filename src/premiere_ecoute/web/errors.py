@@ -1,6 +1,7 @@
 """One JSON error format (SPEC §11): ``{"error": {"code", "message"}}`` with a fitting status.
 
-Bad input never becomes a 500 or a traceback. Pages get an HTML error page instead."""
+Bad input never becomes a 500 or a traceback. Pages get an HTML error page instead. Messages
+are in the reader's language: the JSON API's by ``Accept-Language``, pages' as pages choose."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from sqlalchemy.exc import DataError as SQLDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from premiere_ecoute.core.errors import DomainError, ExternalServiceError
-from premiere_ecoute.web.forms import gettext_for
+from premiere_ecoute.core.errors import N_, DomainError, ExternalServiceError, refuse
+from premiere_ecoute.web.forms import api_locale, gettext_for, locale_of, printable, translate_error
 
 log = structlog.get_logger(__name__)
 DB_RETRY_AFTER_S = 5
@@ -55,6 +56,51 @@ _CODES = {
 }
 
 
+# Framework answers (no route, wrong method...), in the catalogs; other details as they are.
+_HTTP_MESSAGES = {
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    413: N_("Request Entity Too Large"),
+    415: N_("Unsupported Media Type"),
+    429: N_("Too Many Requests"),
+}
+# What pydantic says of a request field, by error type; other types keep pydantic's words.
+_FIELD_MESSAGES = {
+    "missing": N_("Field required"),
+    "json_invalid": N_("JSON decode error"),
+    "model_attributes_type": N_("Input should be a valid object"),
+    "dict_type": N_("Input should be a valid object"),
+    "string_type": N_("Input should be a valid string"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "list_type": N_("Input should be a valid list"),
+    "float_type": N_("Input should be a valid number"),
+    "float_parsing": N_("Input should be a valid number, unable to parse string as a number"),
+    "greater_than_equal": N_("Input should be greater than or equal to %(ge)s"),
+    "less_than_equal": N_("Input should be less than or equal to %(le)s"),
+    "string_too_short": N_("String should have at least %(min_length)s characters"),
+    "string_too_long": N_("String should have at most %(max_length)s characters"),
+    "string_pattern_mismatch": N_("String should match pattern '%(pattern)s'"),
+    "literal_error": N_("Input should be %(expected)s"),
+    "extra_forbidden": N_("Extra inputs are not permitted"),
+}
+CONTROL_CHARACTERS = N_("must not contain control characters or invalid unicode")
+
+
+def _locale(request: Request) -> str:
+    return api_locale(request) if request.url.path.startswith("/api/") else locale_of(request)
+
+
+def _translate(request: Request, error: DomainError) -> str:
+    try:
+        return translate_error(request, error, _locale(request))
+    except Exception:  # no templating (a bare app in tests): the English message
+        return printable(error.message)
+
+
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
 
@@ -69,6 +115,7 @@ def wants_json(request: Request) -> bool:
 async def _respond(
     request: Request, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
+    message = printable(message)
     if wants_json(request):
         return JSONResponse(
             error_body(code, message),
@@ -126,11 +173,28 @@ def _field(loc: Any) -> str:
     return ".".join(parts)
 
 
-def _validation_message(exc: RequestValidationError) -> str:
+def _field_message(request: Request, err: Mapping[str, Any]) -> str:
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    msgid = _FIELD_MESSAGES.get(str(err.get("type", "")))
+    if msgid is None and msg == CONTROL_CHARACTERS:
+        msgid = CONTROL_CHARACTERS
+    if msgid is None:
+        return msg
+    ctx = err.get("ctx") or {}
+    params = {k: str(v) for k, v in ctx.items()} if isinstance(ctx, Mapping) else {}
+    try:
+        error = DomainError(msgid % params if "%(" in msgid else msgid)
+    except (KeyError, ValueError, TypeError):
+        return msg
+    error.msgid, error.params = msgid, params if "%(" in msgid else {}
+    return _translate(request, error)
+
+
+def _validation_message(request: Request, exc: RequestValidationError) -> str:
     parts: list[str] = []
     for err in exc.errors():
         loc = _field(err.get("loc", ()))
-        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        msg = _field_message(request, err)
         part = f"{loc}: {msg}" if loc else msg
         if part not in parts:
             parts.append(part)
@@ -145,16 +209,18 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = None
         if isinstance(exc, ExternalServiceError) and exc.retry_after_s:
             headers = {"Retry-After": str(int(exc.retry_after_s + 0.999))}
-        return await _respond(request, exc.status_code, exc.code, exc.message, headers)
+        return await _respond(request, exc.status_code, exc.code, _translate(request, exc), headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        return await _respond(request, 422, "validation_failed", _validation_message(exc))
+        return await _respond(request, 422, "validation_failed", _validation_message(request, exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        # The framework's phrases are msgids (``_HTTP_MESSAGES``); a detail is looked up as is.
+        message = _translate(request, refuse(DomainError, message))
         headers = exc.headers
         if exc.status_code == 405:
             # The router names the methods of the first route on the path only.
@@ -165,11 +231,11 @@ def install_error_handlers(app: FastAPI) -> None:
         # A safety net, not the validation itself: PostgreSQL refused a value of the request
         # (a number out of range, a NUL character...). Logged so the missing check gets added.
         log.warning("http.unstorable_value", path=request.url.path, error=str(exc)[:300])
+        unstorable = N_(
+            "A value of the request is out of range or holds characters that cannot be stored."
+        )
         return await _respond(
-            request,
-            422,
-            "validation_failed",
-            "A value of the request is out of range or holds characters that cannot be stored.",
+            request, 422, "validation_failed", _translate(request, refuse(DomainError, unstorable))
         )
 
     app.add_exception_handler(SQLDataError, _unstorable)
@@ -210,4 +276,5 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("http.unhandled", path=request.url.path)
-        return await _respond(request, 500, "internal_error", "Something went wrong on our side.")
+        oops = refuse(DomainError, N_("Something went wrong on our side."))
+        return await _respond(request, 500, "internal_error", _translate(request, oops))

@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from premiere_ecoute.accounts.models import Role, User
-from premiere_ecoute.core.errors import N_, DomainError, Forbidden, Unauthorized, refuse
+from premiere_ecoute.core.errors import N_, DomainError, Forbidden, Msg, Unauthorized, refuse
 from premiere_ecoute.web.auth import IMPERSONATOR_KEY, page_user
 from premiere_ecoute.web.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES, negotiate_locale
 
@@ -72,11 +72,32 @@ async def checked_form(request: Request) -> dict[str, str]:
     return values
 
 
-def translate_error(request: Request, error: DomainError) -> str:
-    gettext = gettext_for(request)
+def api_locale(request: Request) -> str:
+    """The JSON API speaks the language of ``Accept-Language`` (no cookie, no ``?locale=``)."""
+    return negotiate_locale(None, None, request.headers.get("accept-language"))
+
+
+def translate_error(request: Request, error: DomainError, locale: str | None = None) -> str:
+    """The refusal in the reader's language (the page's, or ``locale``): its msgid with its
+    values, the values that are msgids (``Msg``) translated too. A message without a msgid
+    is looked up as it is (provider messages marked with ``N_``), else shown unchanged."""
+    templating = request.app.state.templating
+    gettext: Callable[[str], str] = templating.gettext(locale or locale_of(request))
     if error.msgid is None:
-        return gettext(error.message)
-    return gettext(error.msgid) % error.params if error.params else gettext(error.msgid)
+        return printable(gettext(error.message))
+    if not error.params:
+        return printable(gettext(error.msgid))
+    params = {k: gettext(v) if isinstance(v, Msg) else v for k, v in error.params.items()}
+    try:
+        return printable(gettext(error.msgid) % params)
+    except (KeyError, ValueError, TypeError):  # a broken translation must not hide the refusal
+        return printable(error.message)
+
+
+def printable(text: str) -> str:
+    """``text`` encodable as UTF-8: a value quoted from the request may hold a lone surrogate
+    (``"\\ud800"`` in JSON), shown escaped instead of failing the answer."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def refusal(exc: DomainError) -> int:
@@ -126,6 +147,7 @@ def render_page(
     values = {
         "user": user,
         "request_path": request.url.path,
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "csrf_token": csrf_token(request),
         "impersonating": request.session.get(IMPERSONATOR_LOGIN_KEY),
         "flashes": flashes,

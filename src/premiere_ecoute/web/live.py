@@ -16,6 +16,10 @@ Per topic with local listeners it keeps the current view and its encoded snapsho
 - at shutdown every stream ends with a ``bye`` event carrying a ``retry`` hint, so clients
   reconnect to another process at once.
 
+Dashboards follow no topic: ``following(streamer ids)`` streams a bare ``live-now`` event each
+time one of those streamers starts or stops a session (the page then fetches its "Live now"
+card again), and once on connect so nothing between the page and the stream is missed.
+
 Topics: ``session:<id>`` (control page, API: the full view) and ``streamer:<user id>`` (the
 public page and the overlay, which follow whichever session of the streamer is active: the
 compact view, without the report, the session detail and the vote feed)."""
@@ -79,6 +83,7 @@ def frame(event: str, data: Any, *, retry_ms: int | None = None) -> bytes:
 
 
 BYE = frame("bye", {}, retry_ms=RECONNECT_MS)
+LIVE_NOW = frame("live-now", {})
 
 
 @dataclass(eq=False)
@@ -113,6 +118,8 @@ class LiveHub:
         self._coalesce_s = coalesce_s
         self.max_stream_s = max_stream_s
         self._topics: dict[str, _Topic] = {}
+        # streamer id -> the queues of the dashboards following them
+        self._followers: dict[int, set[asyncio.Queue[Frame]]] = {}
         self._router: asyncio.Task[None] | None = None
         self._watchers: list[asyncio.Task[None]] = []
         self.presence = Presence(broker, on_change=self._presence_changed)
@@ -126,6 +133,52 @@ class LiveHub:
             shutdown_event=self.shutdown_event,
             shutdown_grace_period=1.0,
         )
+
+    def following(self, streamer_ids: set[int]) -> EventSourceResponse:
+        """The SSE response of a dashboard: ``live-now`` when a followed streamer starts or
+        stops a session."""
+        return EventSourceResponse(
+            self.follow_events(streamer_ids),
+            ping=15,
+            shutdown_event=self.shutdown_event,
+            shutdown_grace_period=1.0,
+        )
+
+    async def follow_events(self, streamer_ids: set[int]) -> AsyncIterator[bytes]:
+        self._ensure_running()
+        # One pending notice is enough (the page fetches the whole card anyway); room for two
+        # so that ``bye`` and the end fit at shutdown.
+        q: asyncio.Queue[Frame] = asyncio.Queue(maxsize=2)
+        for streamer_id in streamer_ids:
+            self._followers.setdefault(streamer_id, set()).add(q)
+        gauge = self._metrics.sse_clients.labels("dashboard")
+        gauge.inc()
+        try:
+            yield LIVE_NOW
+            while True:
+                item = await q.get()
+                if item is None:
+                    break
+                yield item
+        finally:
+            gauge.dec()
+            for streamer_id in streamer_ids:
+                queues = self._followers.get(streamer_id)
+                if queues is not None:
+                    queues.discard(q)
+                    if not queues:
+                        del self._followers[streamer_id]
+
+    def _notify_followers(self, streamer_ids: list[int] | None) -> None:
+        """``None``: all of them (the broker lost messages)."""
+        if streamer_ids is None:
+            targets = list(self._followers.values())
+        else:
+            targets = [self._followers.get(i, set()) for i in streamer_ids]
+        for queues in targets:
+            for q in queues:
+                if q.empty():
+                    q.put_nowait(LIVE_NOW)
 
     def connected(self, topic: str) -> int:
         state = self._topics.get(topic)
@@ -155,8 +208,11 @@ class LiveHub:
                     # The broker lost its connection a moment: messages may be missing.
                     for state in self._topics.values():
                         self._mark(state)
+                    self._notify_followers(None)
                     continue
                 session_id, user_id = message.get("session_id"), message.get("user_id")
+                if message.get("lifecycle") and isinstance(user_id, int):
+                    self._notify_followers([user_id])
                 for name in (f"session:{session_id}", f"streamer:{user_id}"):
                     if (found := self._topics.get(name)) is not None:
                         self._mark(found)
@@ -356,8 +412,9 @@ class LiveHub:
 
     def _end_all(self, last: bytes | None) -> int:
         ended = 0
-        for state in self._topics.values():
-            for q in state.clients:
+        dashboards = {id(q): q for queues in self._followers.values() for q in queues}
+        for clients in [*(state.clients for state in self._topics.values()), dashboards.values()]:
+            for q in clients:
                 while not q.empty():
                     q.get_nowait()
                 if last is not None:

@@ -3,7 +3,9 @@
 The audience's streams (``/live/{login}/stream``, ``/overlay/{login}/stream``) can number
 thousands per streamer, so ``AudienceStreams`` serves them as a plain ASGI app ahead of the
 framework (``web.app.Shortcuts``): no middleware wraps their frames, and the streamer's id
-is remembered for a few seconds instead of being read from the database on every connect."""
+is remembered for a few seconds instead of being read from the database on every connect.
+
+The dashboard's "Live now" card follows ``/live-now/stream``."""
 
 from __future__ import annotations
 
@@ -18,8 +20,11 @@ from starlette.types import Receive, Scope, Send
 from premiere_ecoute.accounts.models import User
 from premiere_ecoute.accounts.queries import user_by_login
 from premiere_ecoute.core.db import Database
+from premiere_ecoute.core.errors import N_, Unauthorized, refuse
+from premiere_ecoute.sessions import queries
 from premiere_ecoute.web.access import check_results_readable
-from premiere_ecoute.web.auth import api_user
+from premiere_ecoute.web.auth import api_user, page_user
+from premiere_ecoute.web.deps import kernel
 from premiere_ecoute.web.live import LiveHub
 
 log = structlog.get_logger(__name__)
@@ -38,6 +43,17 @@ async def session_stream(
 ) -> EventSourceResponse:
     await check_results_readable(request, session_id, user)
     return hub(request).stream(f"session:{session_id}", "api")
+
+
+@router.get("/live-now/stream", include_in_schema=False)
+async def live_now_stream(request: Request) -> EventSourceResponse:
+    """``live-now`` each time a streamer the user follows starts or stops a session."""
+    user = await page_user(request)
+    if user is None:
+        raise refuse(Unauthorized, N_("Please log in."))
+    async with kernel(request).db.session() as s:
+        followed = await queries.followed_streamers(s, user.id)
+    return hub(request).following({int(f["id"]) for f in followed})
 
 
 class AudienceStreams:

@@ -57,6 +57,7 @@ OTHER_ROUTES: dict[str, str] = {
     "GET /docs/oauth2-redirect": "public",
     "GET /legal/{page}": "public",
     "GET /changelog": "public",
+    "GET /locale/{code}": "public",
     "GET /retrospective": "public",
     "GET /live/{login}": "public",
     "GET /live/{login}/stream": "public",
@@ -88,6 +89,8 @@ OTHER_ROUTES: dict[str, str] = {
     "POST /account/delete": "self",
     "POST /account/sessions/end": "self",  # log out everywhere: the caller's own sessions
     "GET /account/follows": "self",
+    "GET /live-now": "self",
+    "GET /live-now/stream": "self",
     "POST /account/follows": "self",
     "POST /account/follows/{streamer_id}/unfollow": "self",
     "GET /admin": "admin",
@@ -122,7 +125,9 @@ CONTROL_READS = (
     "/sessions/{session_id:int}",
     "/sessions/{session_id:int}/stream",
     "/sessions/{session_id:int}/devices",
+    "/api/v1/sessions/{session_id}/devices",
 )
+DEVICE_READS = ("/sessions/{session_id:int}/devices", "/api/v1/sessions/{session_id}/devices")
 
 
 def readers(route: Route, state: str) -> tuple[set[str], set[str]]:
@@ -131,7 +136,7 @@ def readers(route: Route, state: str) -> tuple[set[str], set[str]]:
         public = EVERYONE if route.path.startswith("/sessions/") else AUTHENTICATED
         who = public if state == "stopped" else OWNER_ADMIN
         return who, who
-    if route.path == "/sessions/{session_id:int}/devices" and state == "stopped":
+    if route.path in DEVICE_READS and state == "stopped":
         return OWNER_ADMIN, set()  # "this session is over" (409), even for A
     if route.path in CONTROL_READS:
         return OWNER_ADMIN, OWNER_ADMIN
@@ -294,6 +299,7 @@ def _urls(route: Route, m: Matrix, session_id: int | None) -> list[tuple[str | N
         "streamer_id": m.ids["owner"],
         "user_id": m.ids["owner"],
         "job_id": 1,
+        "code": "fr",
     }
     if "action" in route.params:
         return [(a, route.url(action=a, **values)) for a in SESSION_ACTIONS + PLAYER_ACTIONS]

@@ -40,7 +40,7 @@ async def test_a_command_with_several_events_is_announced_once(container: Any, c
     # Start records SessionStarted, TrackChanged and VotesOpened in one commit.
     await container.bus.execute(cmd.StartSession(session_id=session_id, actor_id=cast.streamer.id))
     first = await live.get(timeout=5)
-    assert first == {"session_id": session_id, "user_id": cast.streamer.id}
+    assert first == {"session_id": session_id, "user_id": cast.streamer.id, "lifecycle": True}
     await asyncio.sleep(0.1)
     assert live.queue.empty()
     live.close()

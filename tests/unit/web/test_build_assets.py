@@ -23,6 +23,11 @@ VENDORED_FILES = (
     "LICENSE-htmx",
     "LICENSE-htmx-ext-sse",
     "LICENSE-chartjs",
+    "swagger-ui-bundle.js",
+    "swagger-ui.css",
+    "swagger-favicon.png",
+    "LICENSE-swagger-ui",
+    "NOTICE-swagger-ui",
 )
 
 pytestmark = pytest.mark.skipif(

@@ -94,7 +94,7 @@ def test_admin_link_is_shown_only_to_admins(templating: Templating) -> None:
 def test_language_switcher_marks_current_locale(templating: Templating) -> None:
     html = templating.render("home.html", {"user": None}, "it")
 
-    links = dict(re.findall(r'<a href="\?locale=(\w+)"([^>]*)>', html))
+    links = dict(re.findall(r'<a href="/locale/(\w+)\?next=[^"]*"([^>]*)>', html))
 
     assert sorted(links) == ["en", "fr", "it"]
     assert [code for code, attrs in links.items() if 'aria-current="true"' in attrs] == ["it"]

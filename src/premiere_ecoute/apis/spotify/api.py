@@ -17,13 +17,14 @@ import stamina
 import structlog
 
 from premiere_ecoute.apis.spotify import parser
-from premiere_ecoute.core.errors import ExternalServiceError
+from premiere_ecoute.core.errors import N_, ExternalServiceError, refuse
 from premiere_ecoute.core.resilience.breaker import CircuitBreaker
 from premiere_ecoute.core.resilience.metrics import ApiCallMetrics
 
 PROVIDER = "spotify"
-NO_DEVICE_MESSAGE = "Open Spotify on a device first"
-PREMIUM_MESSAGE = "Spotify Premium is required for playback control"
+NO_DEVICE_MESSAGE = N_("Open Spotify on a device first")
+PREMIUM_MESSAGE = N_("Spotify Premium is required for playback control")
+RECONNECT_MESSAGE = N_("Spotify refused our access; please reconnect Spotify on your account page")
 DEFAULT_RETRY_AFTER_S = 5.0
 GET_ATTEMPTS = 3
 
@@ -103,10 +104,12 @@ class SpotifyApi:
             response = await self._http.request(method, url, params=params, json=json, auth=auth)
         except httpx.TimeoutException as exc:
             self._observe(label, "timeout", started)
-            raise _Retryable("timeout", "Spotify did not answer in time; please try again") from exc
+            raise _Retryable(
+                "timeout", N_("Spotify did not answer in time; please try again")
+            ) from exc
         except httpx.TransportError as exc:
             self._observe(label, "network_error", started)
-            raise _Retryable("network_error", "Spotify could not be reached") from exc
+            raise _Retryable("network_error", N_("Spotify could not be reached")) from exc
         self._observe(label, response.status_code, started)
         status = response.status_code
         if status < 400:
@@ -114,7 +117,9 @@ class SpotifyApi:
             return response
         if status >= 500:
             log.warning("spotify.call.server_error", endpoint=label, status=status)
-            raise _Retryable(status, "Spotify is having trouble right now; please try again soon")
+            raise _Retryable(
+                status, N_("Spotify is having trouble right now; please try again soon")
+            )
         raise self._client_error(response, label)
 
     def _client_error(self, response: httpx.Response, label: str) -> ExternalServiceError:
@@ -124,11 +129,19 @@ class SpotifyApi:
         if status == 429:
             retry_after = _retry_after(response)
             self.breaker.open_for(retry_after)
+            extra = {"service": PROVIDER, "retry_after_s": retry_after}
             if reason == "QUOTA_EXCEEDED":
-                text = "Spotify's quota for this app is exceeded; please wait before trying again"
-            else:
-                text = f"Spotify is rate limiting us; please wait {retry_after:.0f} s"
-            return ExternalServiceError(text, service=PROVIDER, retry_after_s=retry_after)
+                return refuse(
+                    ExternalServiceError,
+                    N_("Spotify's quota for this app is exceeded; please wait before trying again"),
+                    extra=extra,
+                )
+            return refuse(
+                ExternalServiceError,
+                N_("Spotify is rate limiting us; please wait %(seconds)s s"),
+                extra=extra,
+                seconds=f"{retry_after:.0f}",
+            )
         # A refusal proves Spotify is up: it must not count against the circuit.
         self.breaker.record_success()
         if reason == "NO_ACTIVE_DEVICE":
@@ -136,18 +149,21 @@ class SpotifyApi:
         if reason == "PREMIUM_REQUIRED":
             return ExternalServiceError(PREMIUM_MESSAGE, service=PROVIDER)
         if status == 401:
-            return ExternalServiceError(
-                "Spotify refused our access; please reconnect Spotify on your account page",
-                service=PROVIDER,
-            )
+            return ExternalServiceError(RECONNECT_MESSAGE, service=PROVIDER)
         if status == 404:
-            return ExternalServiceError("Spotify could not find that item", service=PROVIDER)
+            return ExternalServiceError(N_("Spotify could not find that item"), service=PROVIDER)
         if status == 403:
-            return ExternalServiceError(
-                f"Spotify does not allow this: {message or 'forbidden'}", service=PROVIDER
+            return refuse(
+                ExternalServiceError,
+                N_("Spotify does not allow this: %(detail)s"),
+                extra={"service": PROVIDER},
+                detail=message or "forbidden",
             )
-        return ExternalServiceError(
-            f"Spotify refused the request: {message or status}", service=PROVIDER
+        return refuse(
+            ExternalServiceError,
+            N_("Spotify refused the request: %(detail)s"),
+            extra={"service": PROVIDER},
+            detail=message or status,
         )
 
     def _observe(self, label: str, status: int | str, started: float) -> None:

@@ -16,6 +16,7 @@ import httpx
 from premiere_ecoute.accounts.models import SpotifyCredentials
 from premiere_ecoute.apis.spotify import oauth
 from premiere_ecoute.apis.spotify.models import TokenSet
+from premiere_ecoute.core.errors import N_
 
 # App tokens are renewed this long before Spotify says they expire (SPEC §1).
 APP_TOKEN_MARGIN = dt.timedelta(seconds=60)
@@ -169,7 +170,7 @@ class UserTokenRefresher:
             refresh_token = (latest.refresh_token if latest else None) or creds.refresh_token
             if not refresh_token:
                 raise oauth.SpotifyReconnectRequired(
-                    "Spotify access expired; please reconnect Spotify on your account page",
+                    N_("Spotify access expired; please reconnect Spotify on your account page"),
                     service="spotify",
                 )
             try:

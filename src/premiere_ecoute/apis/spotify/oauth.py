@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import httpx
 
 from premiere_ecoute.apis.spotify.models import TokenSet
-from premiere_ecoute.core.errors import AccountNotConnected, ExternalServiceError
+from premiere_ecoute.core.errors import N_, AccountNotConnected, ExternalServiceError, refuse
 
 SCOPES: tuple[str, ...] = (
     "user-read-private",
@@ -93,11 +93,12 @@ async def _token_request(
         )
     except httpx.HTTPError as exc:
         raise ExternalServiceError(
-            "Spotify's sign-in service did not answer; please try again", service="spotify"
+            N_("Spotify's sign-in service did not answer; please try again"), service="spotify"
         ) from exc
     if response.status_code >= 500:
         raise ExternalServiceError(
-            "Spotify's sign-in service is having trouble; please try again", service="spotify"
+            N_("Spotify's sign-in service is having trouble; please try again"),
+            service="spotify",
         )
     try:
         body: dict[str, Any] = response.json()
@@ -107,12 +108,14 @@ async def _token_request(
         error = str(body.get("error", "")) if isinstance(body, dict) else ""
         if error in ("invalid_grant", "invalid_client", "unauthorized_client"):
             raise SpotifyReconnectRequired(
-                "Spotify refused our access; please reconnect Spotify on your account page",
+                N_("Spotify refused our access; please reconnect Spotify on your account page"),
                 service="spotify",
             )
-        raise ExternalServiceError(
-            f"Spotify refused the sign-in request ({error or response.status_code})",
-            service="spotify",
+        raise refuse(
+            ExternalServiceError,
+            N_("Spotify refused the sign-in request (%(detail)s)"),
+            extra={"service": "spotify"},
+            detail=error or response.status_code,
         )
     token = TokenSet(
         access_token=str(body["access_token"]),

@@ -16,7 +16,7 @@ from premiere_ecoute.apis.twitch.client import (
     TwitchClient,
 )
 from premiere_ecoute.apis.twitch.models import TokenSet
-from premiere_ecoute.core.errors import ExternalServiceError, ServiceUnavailable
+from premiere_ecoute.core.errors import ExternalServiceError, ServiceUnavailable, refuse_as
 from premiere_ecoute.sessions.ports import MarkerRefused, Subscription
 
 log = structlog.get_logger(__name__)
@@ -177,12 +177,12 @@ class TwitchMarkers:
             await self._client.create_stream_marker(broadcaster_id, description, token)
         except HelixRefused as exc:
             if exc.status == 404:
-                raise MarkerRefused("offline", exc.message) from exc
-            raise MarkerRefused("scope", exc.message) from exc
+                raise refuse_as(MarkerRefused, exc, reason="offline") from exc
+            raise refuse_as(MarkerRefused, exc, reason="scope") from exc
         except ExternalServiceError as exc:
             if exc.retry_after_s is not None and not isinstance(exc, ServiceUnavailable):
-                raise MarkerRefused("rate_limited", exc.message) from exc
-            raise MarkerRefused("error", exc.message) from exc
+                raise refuse_as(MarkerRefused, exc, reason="rate_limited") from exc
+            raise refuse_as(MarkerRefused, exc, reason="error") from exc
 
 
 class TwitchChat:

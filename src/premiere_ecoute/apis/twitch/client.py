@@ -26,7 +26,7 @@ from premiere_ecoute.apis.twitch.models import (
 )
 from premiere_ecoute.apis.twitch.oauth import DEFAULT_AUTH_URL, TwitchOAuth
 from premiere_ecoute.apis.twitch.transport import Credential, HelixTransport, TwitchTokenStore
-from premiere_ecoute.core.errors import ExternalServiceError, ValidationFailed
+from premiere_ecoute.core.errors import N_, ExternalServiceError, ValidationFailed, refuse
 from premiere_ecoute.core.resilience.breaker import BreakerRegistry
 from premiere_ecoute.core.resilience.metrics import ApiCallMetrics
 
@@ -94,13 +94,15 @@ class TwitchClient:
             "/chat/messages",
             credential=user_token,
             json=body,
-            refusal="Twitch refused the chat message",
+            refusal=N_("Twitch refused the chat message"),
         )
         sent = parser.parse_sent_chat_message(response.json())
         if not sent.is_sent:
-            raise ExternalServiceError(
-                f"Twitch dropped the chat message: {sent.drop_reason or 'no reason given'}",
-                service="twitch",
+            raise refuse(
+                ExternalServiceError,
+                N_("Twitch dropped the chat message: %(detail)s"),
+                extra={"service": "twitch"},
+                detail=sent.drop_reason or "no reason given",
             )
         return sent
 
@@ -126,7 +128,13 @@ class TwitchClient:
             message = parser.error_message(
                 parser.json_body(response), f"HTTP {response.status_code}"
             )
-            raise HelixRefused(f"{refusal}: {message}", status=response.status_code)
+            raise refuse(
+                HelixRefused,
+                N_("%(refusal)s: %(message)s"),
+                extra={"status": response.status_code},
+                refusal=refusal,
+                message=message,
+            )
         return parser.parse_stream_marker(response.json())
 
     # -- polls --------------------------------------------------------------------------------
@@ -140,7 +148,7 @@ class TwitchClient:
         user_token: Credential,
     ) -> Poll:
         if not 2 <= len(choices) <= 5:
-            raise ValidationFailed("A Twitch poll needs 2 to 5 choices")
+            raise refuse(ValidationFailed, N_("A Twitch poll needs 2 to 5 choices"))
         body = {
             "broadcaster_id": broadcaster_id,
             "title": title,
@@ -148,7 +156,11 @@ class TwitchClient:
             "duration": duration,
         }
         response = await self._transport.request(
-            "POST", "/polls", credential=user_token, json=body, refusal="Twitch refused the poll"
+            "POST",
+            "/polls",
+            credential=user_token,
+            json=body,
+            refusal=N_("Twitch refused the poll"),
         )
         return parser.parse_first_poll(response.json())
 
@@ -165,7 +177,7 @@ class TwitchClient:
             "/polls",
             credential=user_token,
             json=body,
-            refusal="Twitch could not end the poll",
+            refusal=N_("Twitch could not end the poll"),
         )
         return parser.parse_first_poll(response.json())
 
@@ -177,7 +189,7 @@ class TwitchClient:
             "/polls",
             credential=user_token,
             params={"broadcaster_id": broadcaster_id, "id": poll_id},
-            refusal="Twitch could not read the poll",
+            refusal=N_("Twitch could not read the poll"),
         )
         polls = parser.parse_polls(response.json())
         return polls[0] if polls else None
@@ -194,7 +206,9 @@ class TwitchClient:
     ) -> EventSubSubscription:
         """Webhook subscriptions use the app token; WebSocket ones need the user's token."""
         if transport.get("method") == "websocket" and user_token is None:
-            raise ValidationFailed("A WebSocket EventSub subscription needs a user token")
+            raise refuse(
+                ValidationFailed, N_("A WebSocket EventSub subscription needs a user token")
+            )
         credential = user_token if transport.get("method") == "websocket" else None
         body = {
             "type": type,
@@ -207,14 +221,17 @@ class TwitchClient:
             "/eventsub/subscriptions",
             credential=credential,
             json=body,
-            refusal=f"Twitch refused the {type} subscription",
+            refusal=N_("Twitch refused the EventSub subscription"),
             accept=(409,),
         )
         if response.status_code == 409:
             existing = await self._find_subscription(type, condition, transport, credential)
             if existing is None:
-                raise ExternalServiceError(
-                    f"Twitch refused the {type} subscription: it already exists", service="twitch"
+                raise refuse(
+                    ExternalServiceError,
+                    N_("Twitch refused the %(type)s subscription: it already exists"),
+                    extra={"service": "twitch"},
+                    type=type,
                 )
             return existing
         return parser.parse_first_subscription(response.json())
@@ -249,7 +266,9 @@ class TwitchClient:
         filters = {"status": status, "type": type, "user_id": user_id}
         params: dict[str, str] = {k: v for k, v in filters.items() if v}
         if len(params) > 1:
-            raise ValidationFailed("Filter EventSub subscriptions by one of status, type, user")
+            raise refuse(
+                ValidationFailed, N_("Filter EventSub subscriptions by one of status, type, user")
+            )
         found: list[EventSubSubscription] = []
         for _ in range(max_pages):
             response = await self._transport.request(
@@ -257,7 +276,7 @@ class TwitchClient:
                 "/eventsub/subscriptions",
                 credential=user_token,
                 params=params,
-                refusal="Twitch could not list the EventSub subscriptions",
+                refusal=N_("Twitch could not list the EventSub subscriptions"),
             )
             page = parser.parse_subscription_page(response.json())
             found.extend(page.items)
@@ -275,7 +294,7 @@ class TwitchClient:
             "/eventsub/subscriptions",
             credential=user_token,
             params={"id": subscription_id},
-            refusal="Twitch could not delete the EventSub subscription",
+            refusal=N_("Twitch could not delete the EventSub subscription"),
             accept=(404,),
         )
         return response.status_code != 404
@@ -285,11 +304,13 @@ class TwitchClient:
     async def get_current_user(self, user_token: UserToken | str) -> TwitchUser:
         """The user who owns ``user_token`` (used right after login)."""
         response = await self._transport.request(
-            "GET", "/users", credential=user_token, refusal="Twitch could not read the user"
+            "GET", "/users", credential=user_token, refusal=N_("Twitch could not read the user")
         )
         users = parser.parse_users(response.json())
         if not users:
-            raise ExternalServiceError("Twitch returned no user for the token", service="twitch")
+            raise ExternalServiceError(
+                N_("Twitch returned no user for the token"), service="twitch"
+            )
         return users[0]
 
     async def get_followed_channels(
@@ -303,7 +324,7 @@ class TwitchClient:
                 "/channels/followed",
                 credential=user_token,
                 params=params,
-                refusal="Twitch could not list followed channels",
+                refusal=N_("Twitch could not list followed channels"),
             )
             page = parser.parse_followed_page(response.json())
             found.extend(page.items)

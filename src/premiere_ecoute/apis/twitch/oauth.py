@@ -17,7 +17,7 @@ import httpx
 
 from premiere_ecoute.apis.twitch import parser
 from premiere_ecoute.apis.twitch.models import TWITCH_SCOPES, TokenSet
-from premiere_ecoute.core.errors import ExternalServiceError
+from premiere_ecoute.core.errors import N_, ExternalServiceError, Msg, refuse
 
 DEFAULT_AUTH_URL = "https://id.twitch.tv/oauth2"
 
@@ -92,8 +92,13 @@ class TwitchOAuth:
         response = await self._call("POST", "/token", data=body)
         if response.status_code in (400, 401, 403):
             message = parser.error_message(parser.json_body(response), "invalid grant")
-            raise TokenRefused(f"Twitch refused the authorization: {message}", service="twitch")
-        self._raise_for_status(response, "Twitch could not issue a token")
+            raise refuse(
+                TokenRefused,
+                N_("Twitch refused the authorization: %(detail)s"),
+                extra={"service": "twitch"},
+                detail=message,
+            )
+        self._raise_for_status(response, N_("Twitch could not issue a token"))
         return parser.parse_token_set(response.json(), self._now())
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -101,11 +106,11 @@ class TwitchOAuth:
             return await self._http.request(method, self._auth_url + path, **kwargs)
         except httpx.TimeoutException as exc:
             raise ExternalServiceError(
-                "Twitch login did not answer in time", service="twitch"
+                N_("Twitch login did not answer in time"), service="twitch"
             ) from exc
         except httpx.TransportError as exc:
             raise ExternalServiceError(
-                "Twitch login could not be reached", service="twitch"
+                N_("Twitch login could not be reached"), service="twitch"
             ) from exc
 
     @staticmethod
@@ -113,4 +118,10 @@ class TwitchOAuth:
         if response.is_success:
             return
         message = parser.error_message(parser.json_body(response), f"HTTP {response.status_code}")
-        raise ExternalServiceError(f"{what}: {message}", service="twitch")
+        raise refuse(
+            ExternalServiceError,
+            N_("%(refusal)s: %(detail)s"),
+            extra={"service": "twitch"},
+            refusal=Msg(what),
+            detail=message,
+        )

@@ -23,13 +23,18 @@ from premiere_ecoute.apis.twitch.models import (
     TokenSet,
     TwitchUser,
 )
-from premiere_ecoute.core.errors import ExternalServiceError
+from premiere_ecoute.core.errors import N_, ExternalServiceError, refuse
 
 JSON = Mapping[str, Any]
 
 
 def _malformed(what: str) -> ExternalServiceError:
-    return ExternalServiceError(f"Twitch sent an unexpected {what}", service="twitch")
+    return refuse(
+        ExternalServiceError,
+        N_("Twitch sent an unexpected %(what)s"),
+        extra={"service": "twitch"},
+        what=what,
+    )
 
 
 def _str(obj: JSON, key: str, what: str) -> str:

@@ -21,7 +21,7 @@ from premiere_ecoute.accounts.models import UserToken
 from premiere_ecoute.apis.twitch import parser
 from premiere_ecoute.apis.twitch.models import TokenSet
 from premiere_ecoute.apis.twitch.oauth import TokenRefused, TwitchOAuth
-from premiere_ecoute.core.errors import ExternalServiceError
+from premiere_ecoute.core.errors import N_, ExternalServiceError, Msg, refuse
 from premiere_ecoute.core.resilience.breaker import CircuitBreaker
 from premiere_ecoute.core.resilience.metrics import ApiCallMetrics
 
@@ -154,7 +154,8 @@ class HelixTransport:
                     token.user_id, exc.message, token.refresh_token
                 )
             raise ExternalServiceError(
-                "Twitch authorization expired: reconnect your Twitch account", service="twitch"
+                N_("Twitch authorization expired: reconnect your Twitch account"),
+                service="twitch",
             ) from exc
         if self._token_store is not None:
             await self._token_store.save(token.user_id, tokens)
@@ -206,16 +207,22 @@ class HelixTransport:
             )
         except httpx.TimeoutException as exc:
             self._fail(endpoint, "timeout", started)
-            raise _Transient("Twitch did not answer in time", service="twitch") from exc
+            raise _Transient(N_("Twitch did not answer in time"), service="twitch") from exc
         except httpx.TransportError as exc:
             self._fail(endpoint, "error", started)
-            raise _Transient("Twitch could not be reached", service="twitch") from exc
+            raise _Transient(N_("Twitch could not be reached"), service="twitch") from exc
         self._observe(endpoint, response.status_code, time.perf_counter() - started)
         self._note_ratelimit(bearer, response)
         if response.status_code >= 500:
             self._breaker.record_failure()
             message = parser.error_message(parser.json_body(response), "server error")
-            raise _Transient(f"Twitch failed ({response.status_code}): {message}", service="twitch")
+            raise refuse(
+                _Transient,
+                N_("Twitch failed (%(status)s): %(detail)s"),
+                extra={"service": "twitch"},
+                status=response.status_code,
+                detail=message,
+            )
         # Any answer below 500 (even a refusal) shows Twitch is up; it also ends a half-open probe.
         self._breaker.record_success()
         return response
@@ -266,9 +273,23 @@ class HelixTransport:
         if status == 429:
             bucket = self._limits.get(bearer)
             retry_after = max(0.0, (bucket.reset_at if bucket else 0.0) - self._clock())
-            return ExternalServiceError(
-                f"Twitch rate limit reached: {message}", service="twitch", retry_after_s=retry_after
+            return refuse(
+                ExternalServiceError,
+                N_("Twitch rate limit reached: %(detail)s"),
+                extra={"service": "twitch", "retry_after_s": retry_after},
+                detail=message,
             )
         if status == 401:
-            return ExternalServiceError(f"Twitch authorization failed: {message}", service="twitch")
-        return ExternalServiceError(f"{refusal}: {message}", service="twitch")
+            return refuse(
+                ExternalServiceError,
+                N_("Twitch authorization failed: %(detail)s"),
+                extra={"service": "twitch"},
+                detail=message,
+            )
+        return refuse(
+            ExternalServiceError,
+            N_("%(refusal)s: %(detail)s"),
+            extra={"service": "twitch"},
+            refusal=Msg(refusal),
+            detail=message,
+        )

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from premiere_ecoute.core.errors import ServiceUnavailable
+from premiere_ecoute.core.errors import N_, ServiceUnavailable, refuse
 
 BreakerState = Literal["closed", "open", "half_open"]
 
@@ -82,10 +82,12 @@ class CircuitBreaker:
                 self._probe_started = self._clock()
                 return
             wait = self._remaining()
-        raise ServiceUnavailable(
-            f"{self.name} is unavailable right now; retrying in {math.ceil(wait)} s",
+        raise refuse(
+            ServiceUnavailable,
+            N_("%(service)s is unavailable right now; retrying in %(seconds)s s"),
+            extra={"service": self.name, "retry_after_s": wait},
             service=self.name,
-            retry_after_s=wait,
+            seconds=math.ceil(wait),
         )
 
     def _remaining(self) -> float:

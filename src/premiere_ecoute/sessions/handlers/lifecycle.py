@@ -59,6 +59,17 @@ def _plan(row: ListeningSession) -> tuple[Any, ...]:
     )
 
 
+# One sentence per state: the state's name is translated with its sentence.
+NOT_STARTABLE = {
+    "active": N_("only a preparing session can start (this one is active)"),
+    "stopped": N_("only a preparing session can start (this one is stopped)"),
+}
+NOT_ACTIVE = {
+    "preparing": N_("the session is preparing, not active"),
+    "stopped": N_("the session is stopped, not active"),
+}
+
+
 def poll_title(name: str) -> str:
     title = f"Rate: {name}"
     return title if len(title) <= 60 else title[:59] + "…"
@@ -66,7 +77,7 @@ def poll_title(name: str) -> str:
 
 def _broadcaster_id(owner: User) -> str:
     if not owner.twitch_user_id:
-        raise InvalidState("link a Twitch account before starting a session")
+        raise refuse(InvalidState, N_("link a Twitch account before starting a session"))
     return owner.twitch_user_id
 
 
@@ -74,7 +85,7 @@ async def prepare(cmd: PrepareSession, uow: UnitOfWork, ports: SessionPorts) -> 
     s = uow.session
     user = await repo.user(s, cmd.user_id)
     if user is None:
-        raise NotFound("unknown user")
+        raise refuse(NotFound, N_("unknown user"))
     scale = Scale.parse(list(cmd.scale) if isinstance(cmd.scale, tuple) else cmd.scale)
     if cmd.vote_mode in ("poll", "both"):
         check_poll_compatible(scale)
@@ -86,7 +97,7 @@ async def prepare(cmd: PrepareSession, uow: UnitOfWork, ports: SessionPorts) -> 
         spotify_id = parse_spotify_ref(cmd.album, "album")
         album_info = await ports.catalog.get_album(spotify_id)
         if not album_info.tracks:
-            raise InvalidState("this album has no tracks")
+            raise refuse(InvalidState, N_("this album has no tracks"))
         album, track_ids = await import_album(s, album_info)
         numbers = [t.track_number for t in album_order(album_info)]
         source = {"source_kind": "album", "album_id": album.id, "context_uri": album_info.uri}
@@ -95,7 +106,7 @@ async def prepare(cmd: PrepareSession, uow: UnitOfWork, ports: SessionPorts) -> 
         spotify_id = parse_spotify_ref(cmd.playlist, "playlist")
         pl_info = await ports.catalog.get_playlist(spotify_id, user_id=user.id)
         if not pl_info.tracks:
-            raise InvalidState("this playlist has no tracks")
+            raise refuse(InvalidState, N_("this playlist has no tracks"))
         playlist, track_ids = await import_playlist(s, pl_info)
         numbers = list(range(1, len(track_ids) + 1))
         source = {"source_kind": "playlist", "playlist_id": playlist.id, "context_uri": pl_info.uri}
@@ -139,7 +150,9 @@ async def change_settings(cmd: ChangeSettings, uow: UnitOfWork) -> ListeningSess
     row = await repo.get_session(uow.session, cmd.session_id, lock=True)
     await repo.authorize(uow.session, row, cmd.actor_id)
     if row.status != "preparing":
-        raise InvalidState("settings can only be changed while the session is preparing")
+        raise refuse(
+            InvalidState, N_("settings can only be changed while the session is preparing")
+        )
     changes: dict[str, Any] = {}
     if cmd.scale is not None:
         scale = Scale.parse(list(cmd.scale) if isinstance(cmd.scale, tuple) else cmd.scale)
@@ -213,7 +226,7 @@ async def start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> List
         engine,
         START_LOCK,
         row.user_id,
-        "A session of this streamer is starting right now: wait a moment",
+        N_("A session of this streamer is starting right now: wait a moment"),
     ):
         return await _start(cmd, uow, ports)
 
@@ -225,12 +238,12 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
     row = await repo.get_session(s, cmd.session_id)
     await repo.authorize(s, row, cmd.actor_id)
     if row.status != "preparing":
-        raise InvalidState(f"only a preparing session can start (this one is {row.status})")
+        raise refuse(InvalidState, NOT_STARTABLE.get(row.status, NOT_STARTABLE["stopped"]))
     owner = await repo.owner_of(s, row)
     broadcaster = _broadcaster_id(owner)
     active = await repo.active_session_id(s, row.user_id)
     if active:
-        raise Conflict(f"session {active} is already active: stop it first")
+        raise refuse(Conflict, N_("session %(id)s is already active: stop it first"), id=active)
     # Plain values only from here on: the undo steps run after a failed flush, when the ORM
     # objects can no longer be read.
     owner_id = owner.id
@@ -267,7 +280,7 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
                 uow.record(events.PollFailed(session_id=row.id, reason=exc.message))
         row = await repo.get_session(s, cmd.session_id, lock=True)
         if row.status != "preparing" or _plan(row) != planned:
-            raise Conflict("the session changed while starting; try again")
+            raise refuse(Conflict, N_("the session changed while starting; try again"))
         now = ports.clock.now()
         first = row.track_ids[0]
         row.status, row.current_index, row.started_at = "active", 0, now
@@ -292,9 +305,11 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
         if isinstance(exc, DomainError):
             raise
         if isinstance(exc, IntegrityError):
-            raise Conflict(reason) from exc
+            raise refuse(Conflict, N_("another session is already active")) from exc
         if isinstance(exc, OSError):
-            raise ExternalServiceError(reason) from exc
+            raise refuse(
+                ExternalServiceError, N_("network error: %(error)s"), error=str(exc)
+            ) from exc
         raise
     uow.record(events.SessionStarted(session_id=row.id, at=now, track_id=first))
     uow.record(
@@ -321,7 +336,7 @@ def how_to_vote(vote_mode: str) -> str:
 
 def require_active(row: ListeningSession) -> None:
     if row.status != "active":
-        raise InvalidState(f"the session is {row.status}, not active")
+        raise refuse(InvalidState, NOT_ACTIVE.get(row.status, NOT_ACTIVE["stopped"]))
 
 
 async def end_poll_quietly(ports: SessionPorts, broadcaster: str, poll_id: str | None) -> None:
@@ -383,7 +398,7 @@ async def delete_session(cmd: DeleteSession, uow: UnitOfWork) -> None:
     row = await repo.get_session(s, cmd.session_id, lock=True)
     actor = await repo.authorize(s, row, cmd.actor_id)
     if row.status == "active":
-        raise InvalidState("stop the session before deleting it")
+        raise refuse(InvalidState, N_("stop the session before deleting it"))
     await repo.delete_session(s, row)
     uow.record(
         events.SessionDeleted(

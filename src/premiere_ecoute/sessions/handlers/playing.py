@@ -44,16 +44,20 @@ async def change_track(cmd: ChangeTrack, uow: UnitOfWork, ports: SessionPorts) -
     if cmd.direction == "next":
         target = index + 1
         if target >= len(row.track_ids):
-            raise InvalidState("this is the last track of the album: stop the session instead")
+            raise refuse(
+                InvalidState, N_("this is the last track of the album: stop the session instead")
+            )
     elif cmd.direction == "previous":
         target = index - 1
         if target < 0:
-            raise InvalidState("this is already the first track")
+            raise refuse(InvalidState, N_("this is already the first track"))
     else:
         assert cmd.position is not None
         target = cmd.position - 1
         if target >= len(row.track_ids):
-            raise ValidationFailed(f"there are only {len(row.track_ids)} tracks")
+            raise refuse(
+                ValidationFailed, N_("there are only %(count)s tracks"), count=len(row.track_ids)
+            )
         if target == index:
             return row  # already there (the player monitor and the page may both ask)
     owner = await repo.owner_of(s, row)
@@ -147,8 +151,12 @@ async def set_vote_window(
     assert timeline is not None
     track = row.track_ids[row.current_index or 0]
     if row.votes_open == cmd.open:
-        state = "open" if cmd.open else "closed"
-        raise InvalidState(f"votes are already {state} for this track")
+        already = (
+            N_("votes are already open for this track")
+            if cmd.open
+            else N_("votes are already closed for this track")
+        )
+        raise refuse(InvalidState, already)
     now = ports.clock.now()
     if cmd.open:
         timeline.open_window(track, now)
@@ -172,18 +180,20 @@ async def cast_vote(cmd: CastVote, uow: UnitOfWork, ports: SessionPorts) -> Vote
     s = uow.session
     voter = await repo.user(s, cmd.actor_id)
     if voter is None:
-        raise NotFound("unknown user")
+        raise refuse(NotFound, N_("unknown user"))
     if voter.role == "bot":
-        raise Forbidden("the bot account does not vote")
+        raise refuse(Forbidden, N_("the bot account does not vote"))
     row = await repo.get_session(s, cmd.session_id, lock=True)
     if row.status == "preparing":
-        raise InvalidState("the session has not started yet")
+        raise refuse(InvalidState, N_("the session has not started yet"))
     # A stopped session still takes votes sent within its stream delay: the timeline decides.
     option = repo.scale_of(row).canonical(cmd.value)
     if option is None:
-        raise ValidationFailed(
-            f"{cmd.value!r} is not an option of this session's scale "
-            f"({', '.join(repo.scale_of(row).options)})"
+        raise refuse(
+            ValidationFailed,
+            N_("'%(value)s' is not an option of this session's scale (%(options)s)"),
+            value=cmd.value,
+            options=", ".join(repo.scale_of(row).options),
         )
     is_streamer = voter.id == row.user_id
     viewer_id = voter.twitch_user_id or f"user:{voter.id}"
@@ -209,13 +219,15 @@ async def cast_vote(cmd: CastVote, uow: UnitOfWork, ports: SessionPorts) -> Vote
     if outcome.rejected:
         reason = outcome.rejected[0][1]
         messages = {
-            "window_closed": "votes are closed for this track",
-            "before_start": "the session has not started yet",
-            "after_stop": "the session is over",
-            "superseded": "a newer rating of yours is already counted",
-            "removed": "the streamer removed your votes from this session",
+            "window_closed": N_("votes are closed for this track"),
+            "before_start": N_("the session has not started yet"),
+            "after_stop": N_("the session is over"),
+            "superseded": N_("a newer rating of yours is already counted"),
+            "removed": N_("the streamer removed your votes from this session"),
         }
-        raise InvalidState(messages.get(reason, f"vote not accepted ({reason})"))
+        if reason in messages:
+            raise refuse(InvalidState, messages[reason])
+        raise refuse(InvalidState, N_("vote not accepted (%(reason)s)"), reason=reason)
     for ev in outcome.accepted:
         uow.record(ev)
     return outcome

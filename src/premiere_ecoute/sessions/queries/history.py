@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from premiere_ecoute.core.errors import ValidationFailed
+from premiere_ecoute.core.errors import N_, ValidationFailed, refuse
 from premiere_ecoute.sessions.models import ListeningSession, Vote
 from premiere_ecoute.sessions.queries.views import _iso, _source
 from premiere_ecoute.sessions.repository import get_session, scale_of
@@ -37,7 +37,7 @@ async def retrospective(
     s: AsyncSession, user_id: int, year: int, month: int | None
 ) -> dict[str, Any]:
     if not 1970 <= year <= 9998 or (month is not None and not 1 <= month <= 12):
-        raise ValidationFailed("give a year from 1970 and a month from 1 to 12")
+        raise refuse(ValidationFailed, N_("give a year from 1970 and a month from 1 to 12"))
     start, end = month_bounds(year, month)
     rows = await s.scalars(
         select(ListeningSession)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from premiere_ecoute.core.errors import NotFound, ValidationFailed
+from premiere_ecoute.core.errors import N_, NotFound, ValidationFailed, refuse
 from premiere_ecoute.discography.models import Album, Playlist, Track
 from premiere_ecoute.sessions.models import CHAT_COMMANDS, ListeningSession, Vote
 from premiere_ecoute.sessions.queries.scores import with_figures
@@ -124,7 +124,7 @@ async def sessions_of(
 ) -> dict[str, Any]:
     """Active, then preparing, then completed newest first; completed ones are paginated."""
     if page < 1 or not 1 <= per_page <= 100:
-        raise ValidationFailed("page starts at 1 and per_page is between 1 and 100")
+        raise refuse(ValidationFailed, N_("page starts at 1 and per_page is between 1 and 100"))
     base = select(ListeningSession).where(ListeningSession.user_id == user_id)
     active = list(await s.scalars(base.where(ListeningSession.status == "active")))
     preparing = list(
@@ -207,7 +207,7 @@ async def check_readable(s: AsyncSession, session_id: int, user_id: int, is_admi
     prepared is its streamer's (and the admins') only. Others are told it does not exist."""
     row = await get_session(s, session_id)
     if row.status == "preparing" and row.user_id != user_id and not is_admin:
-        raise NotFound(f"session {session_id} does not exist")
+        raise refuse(NotFound, N_("session %(id)s does not exist"), id=session_id)
 
 
 async def active_session_of(s: AsyncSession, user_id: int) -> ListeningSession | None:

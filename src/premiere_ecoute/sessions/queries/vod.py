@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from premiere_ecoute.core.errors import NotFound
+from premiere_ecoute.core.errors import N_, NotFound, refuse
 from premiere_ecoute.core.event_store import EventStore
 from premiere_ecoute.sessions.models import ListeningSession
 from premiere_ecoute.sessions.repository import get_session, track_refs
@@ -59,4 +59,4 @@ async def check_timeline_readable(
     Others are told it does not exist."""
     row = await get_session(s, session_id)
     if row.status != "stopped" and row.user_id != user_id and not is_admin:
-        raise NotFound(f"session {session_id} does not exist")
+        raise refuse(NotFound, N_("session %(id)s does not exist"), id=session_id)

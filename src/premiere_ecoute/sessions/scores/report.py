@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from premiere_ecoute.core.errors import InvalidState, ValidationFailed
+from premiere_ecoute.core.errors import N_, InvalidState, ValidationFailed, refuse
 from premiere_ecoute.sessions.scores.scale import Scale
 
 TIE = "tie"
@@ -82,7 +82,11 @@ class ReportState:
             old = self.scale.index(previous_option)
             known = self.external_voters or viewer_id in self._viewer_tracks
             if track.viewer_dist[old] == 0 or not known:
-                raise InvalidState(f"No earlier rating {previous_option!r} to replace.")
+                raise refuse(
+                    InvalidState,
+                    N_("No earlier rating '%(option)s' to replace."),
+                    option=previous_option,
+                )
             self._move(track, old, -1)
         self._move(track, new, +1)
 
@@ -99,7 +103,11 @@ class ReportState:
         fresh = [0] * len(self.scale.options)
         for option, count in counts.items():
             if not isinstance(count, int) or count < 0:
-                raise ValidationFailed(f"Poll count for {option!r} must be a whole number ≥ 0.")
+                raise refuse(
+                    ValidationFailed,
+                    N_("Poll count for '%(option)s' must be a whole number ≥ 0."),
+                    option=option,
+                )
             fresh[self.scale.index(option)] += count
         track = self._track(track_id)
         before = track.polls.get(poll_id, [0] * len(fresh))

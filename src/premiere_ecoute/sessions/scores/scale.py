@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from premiere_ecoute.core.errors import ValidationFailed
+from premiere_ecoute.core.errors import N_, ValidationFailed, refuse
 
 ScaleKind = Literal["numeric", "categorical"]
 
@@ -47,7 +47,10 @@ class Scale:
         _check_options(options)
         numeric = all(is_integer_literal(option) for option in options)
         if numeric and len({int(option) for option in options}) != len(options):
-            raise ValidationFailed("Scale options must be different numbers (e.g. not 1 and 01).")
+            raise refuse(
+                ValidationFailed,
+                N_("Scale options must be different numbers (e.g. not 1 and 01)."),
+            )
         # frozen dataclass: derived fields are set once here, never afterwards
         object.__setattr__(self, "options", options)
         object.__setattr__(self, "kind", "numeric" if numeric else "categorical")
@@ -64,23 +67,33 @@ class Scale:
             if preset is not None:
                 return cls(preset)
             if "," not in spec:
-                raise ValidationFailed(
-                    f"Unknown scale {spec.strip()!r}: use 0-10, 1-5, smash-pass "
-                    "or a comma-separated list of 2 to 10 options."
+                raise refuse(
+                    ValidationFailed,
+                    N_(
+                        "Unknown scale '%(scale)s': use 0-10, 1-5, smash-pass "
+                        "or a comma-separated list of 2 to 10 options."
+                    ),
+                    scale=spec.strip(),
                 )
             raw: Sequence[Any] = spec.split(",")
         else:
             raw = spec
         if not all(isinstance(item, str) for item in raw):
-            raise ValidationFailed("Scale options must be text.")
+            raise refuse(ValidationFailed, N_("Scale options must be text."))
         options = tuple(item.strip() for item in raw)
         if not MIN_OPTIONS <= len(options) <= MAX_CUSTOM_OPTIONS:
-            raise ValidationFailed(
-                f"A custom scale needs {MIN_OPTIONS} to {MAX_CUSTOM_OPTIONS} options, "
-                f"not {len(options)}."
+            raise refuse(
+                ValidationFailed,
+                N_("A custom scale needs %(min)s to %(max)s options, not %(count)s."),
+                min=MIN_OPTIONS,
+                max=MAX_CUSTOM_OPTIONS,
+                count=len(options),
             )
         if any(option.casefold() in RESERVED_OPTIONS for option in options):
-            raise ValidationFailed("'tie' cannot be a scale option: the report uses it for ties.")
+            raise refuse(
+                ValidationFailed,
+                N_("'tie' cannot be a scale option: the report uses it for ties."),
+            )
         return cls(options)
 
     def to_json(self) -> dict[str, Any]:
@@ -90,10 +103,14 @@ class Scale:
     def from_json(cls, data: Mapping[str, Any]) -> Scale:
         options = data.get("options")
         if not isinstance(options, list | tuple):
-            raise ValidationFailed("A stored scale needs a list of options.")
+            raise refuse(ValidationFailed, N_("A stored scale needs a list of options."))
         scale = cls(tuple(options))
         if "kind" in data and data["kind"] != scale.kind:
-            raise ValidationFailed(f"Stored scale kind {data['kind']!r} does not match options.")
+            raise refuse(
+                ValidationFailed,
+                N_("Stored scale kind '%(kind)s' does not match options."),
+                kind=data["kind"],
+            )
         return scale
 
     @cached_property
@@ -126,38 +143,57 @@ class Scale:
         """Position of ``option`` (any case); ValidationFailed when it is not an option."""
         canonical = self.canonical(option)
         if canonical is None:
-            raise ValidationFailed(f"{option!r} is not an option of this scale.")
+            raise refuse(
+                ValidationFailed, N_("'%(option)s' is not an option of this scale."), option=option
+            )
         return self._index[canonical]
 
 
 def check_poll_compatible(scale: Scale) -> None:
     """Twitch polls take 2 to 5 choices of at most 25 characters each."""
     if not MIN_OPTIONS <= len(scale.options) <= POLL_MAX_OPTIONS:
-        raise ValidationFailed(
-            f"Twitch polls allow {MIN_OPTIONS} to {POLL_MAX_OPTIONS} choices; this scale has "
-            f"{len(scale.options)} options. Use chat voting or a smaller scale."
+        raise refuse(
+            ValidationFailed,
+            N_(
+                "Twitch polls allow %(min)s to %(max)s choices; this scale has "
+                "%(count)s options. Use chat voting or a smaller scale."
+            ),
+            min=MIN_OPTIONS,
+            max=POLL_MAX_OPTIONS,
+            count=len(scale.options),
         )
     too_long = [o for o in scale.options if len(o) > POLL_MAX_OPTION_CHARS]
     if too_long:
-        raise ValidationFailed(
-            f"Twitch poll choices are at most {POLL_MAX_OPTION_CHARS} characters: "
-            f"{too_long[0]!r} is too long."
+        raise refuse(
+            ValidationFailed,
+            N_("Twitch poll choices are at most %(max)s characters: '%(option)s' is too long."),
+            max=POLL_MAX_OPTION_CHARS,
+            option=too_long[0],
         )
 
 
 def _check_options(options: tuple[str, ...]) -> None:
     if len(options) < MIN_OPTIONS:
-        raise ValidationFailed(f"A scale needs at least {MIN_OPTIONS} options.")
+        raise refuse(
+            ValidationFailed, N_("A scale needs at least %(min)s options."), min=MIN_OPTIONS
+        )
     for option in options:
         if not isinstance(option, str) or not option.strip():
-            raise ValidationFailed("Scale options cannot be empty.")
+            raise refuse(ValidationFailed, N_("Scale options cannot be empty."))
         if option != option.strip():
-            raise ValidationFailed(f"Scale option {option!r} has surrounding spaces.")
+            raise refuse(
+                ValidationFailed,
+                N_("Scale option '%(option)s' has surrounding spaces."),
+                option=option,
+            )
         if not option.isprintable() or any(0xD800 <= ord(ch) <= 0xDFFF for ch in option):
-            raise ValidationFailed("Scale options must be printable text.")
+            raise refuse(ValidationFailed, N_("Scale options must be printable text."))
         if len(option) > MAX_OPTION_CHARS:
-            raise ValidationFailed(
-                f"Scale option {option[:20]!r}… is longer than {MAX_OPTION_CHARS} characters."
+            raise refuse(
+                ValidationFailed,
+                N_("Scale option '%(option)s…' is longer than %(max)s characters."),
+                option=option[:20],
+                max=MAX_OPTION_CHARS,
             )
     if len({option.casefold() for option in options}) != len(options):
-        raise ValidationFailed("Scale options must be different (ignoring case).")
+        raise refuse(ValidationFailed, N_("Scale options must be different (ignoring case)."))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from premiere_ecoute.core.errors import InvalidState
+from premiere_ecoute.core.errors import N_, InvalidState, refuse
 
 RejectReason = Literal["before_start", "after_stop", "window_closed"]
 
@@ -172,7 +172,7 @@ class Timeline:
 
     def _refuse_when_stopped(self) -> None:
         if self.stopped_at is not None:
-            raise InvalidState("The session is stopped.")
+            raise refuse(InvalidState, N_("The session is stopped."))
 
     # ---- storage ----------------------------------------------------------------------------
 

@@ -228,7 +228,9 @@ def build_timeline(
             at = ev.occurred_at.timestamp()
             points.append((at, order, "poll", (track_id, poll_id, counts, max(added, 0))))
     if scale is None:
-        raise ValidationFailed("the event log of this session has no SessionPrepared event")
+        raise refuse(
+            ValidationFailed, N_("the event log of this session has no SessionPrepared event")
+        )
     report = facts.report(scale)
     summary = report.session_summary()
     timeline = SessionTimeline(

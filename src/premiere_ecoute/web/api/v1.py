@@ -5,15 +5,26 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 
 from premiere_ecoute.accounts.models import User
-from premiere_ecoute.core.errors import ValidationFailed
+from premiere_ecoute.core.errors import (
+    N_,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    ValidationFailed,
+    refuse,
+)
+from premiere_ecoute.discography.models import Device
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions import queries
 from premiere_ecoute.web.access import check_results_readable
 from premiere_ecoute.web.api.v1_schema import (
     COMMAND,
     MAX_PAGE,
+    PLAYER,
     READ,
     ChatCommandsBody,
     PlayBody,
@@ -21,6 +32,7 @@ from premiere_ecoute.web.api.v1_schema import (
     ReportOut,
     SettingsBody,
     StartBody,
+    TransferBody,
     VoteBody,
     error_responses,
     scale_arg,
@@ -31,6 +43,21 @@ from premiere_ecoute.web.deps import deps
 # Every operation can answer these; the 422 replaces FastAPI's own (our body is ErrorBody).
 router = APIRouter(prefix="/api/v1", tags=["v1"], responses=error_responses(400, 401, 422))
 Caller = Annotated[User, Depends(api_user)]
+VENDOR = "/static/vendor"
+
+
+@router.get("/docs", include_in_schema=False)
+async def docs(request: Request) -> HTMLResponse:
+    """Swagger UI from our own origin (vendored by scripts/build-assets): works offline."""
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url or "/api/v1/openapi.json",
+        title=f"{request.app.title} API",
+        swagger_js_url=f"{VENDOR}/swagger-ui-bundle.js",
+        swagger_css_url=f"{VENDOR}/swagger-ui.css",
+        swagger_favicon_url=f"{VENDOR}/swagger-favicon.png",
+        # The token typed in "Authorize" survives a reload; no call to an online validator.
+        swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None},
+    )
 
 
 @router.get("/me")
@@ -208,6 +235,82 @@ async def play_track(
     return await _move(request, user, session_id, "to", body.position)
 
 
+async def _player(
+    request: Request, user: User, session_id: int, action: str, device_id: str | None = None
+) -> dict[str, Any]:
+    await deps(request).bus.execute(
+        cmd.ControlPlayer(
+            session_id=session_id, actor_id=user.id, action=action, device_id=device_id
+        ),
+        actor=user.login,
+    )
+    return await _view(request, session_id)
+
+
+@router.post("/sessions/{session_id}/pause", responses=PLAYER)
+async def pause(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
+    """Pause the streamer's Spotify player; the session (track, votes) does not change."""
+    return await _player(request, user, session_id, "pause")
+
+
+@router.post("/sessions/{session_id}/resume", responses=PLAYER)
+async def resume(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
+    """Resume the streamer's Spotify player where it was paused."""
+    return await _player(request, user, session_id, "resume")
+
+
+async def _spotify_owner(request: Request, user: User, session_id: int) -> int:
+    """The owner of a session played by Spotify, once the caller may drive its player (the
+    owner or an admin): checked before Spotify is asked anything."""
+    async with deps(request).db.session() as s:
+        await queries.check_readable(s, session_id, user.id, user.is_admin)
+        detail = await queries.session_detail(s, session_id)
+        owner_id = await queries.owner_of(s, session_id)
+    if owner_id is None:
+        raise refuse(NotFound, N_("This session no longer has a streamer."))
+    if owner_id != user.id and not user.is_admin:
+        raise refuse(Forbidden, N_("Only the streamer who runs this session can do that."))
+    if detail["playback"] != "spotify":
+        raise refuse(InvalidState, N_("This session is played by hand: use your own player."))
+    if detail["status"] == "stopped":
+        raise refuse(InvalidState, N_("This session is over."))
+    return owner_id
+
+
+def _device(d: Device) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "name": d.name,
+        "type": d.type,
+        "is_active": d.is_active,
+        "volume_percent": d.volume_percent,
+    }
+
+
+@router.get("/sessions/{session_id}/devices", responses=PLAYER)
+async def devices(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
+    """The streamer's Spotify devices now, the active one flagged (for ``/device``)."""
+    owner_id = await _spotify_owner(request, user, session_id)
+    found = await deps(request).ports.playback.list_devices(owner_id)
+    return {"devices": [_device(d) for d in found]}
+
+
+@router.post("/sessions/{session_id}/device", responses=PLAYER)
+async def transfer(
+    request: Request, user: Caller, session_id: int, body: TransferBody
+) -> dict[str, Any]:
+    """Move the streamer's Spotify playback to ``device_id`` (one of ``/devices``), keeping
+    its playing or paused state. An id Spotify does not list now is a 404."""
+    device_id = body.device_id.strip()
+    if not device_id or len(device_id) > 200:
+        raise refuse(ValidationFailed, N_("Choose a device from the list."))
+    owner_id = await _spotify_owner(request, user, session_id)
+    listed = await deps(request).ports.playback.list_devices(owner_id)
+    if device_id not in {d.id for d in listed}:
+        raise refuse(NotFound, N_("Spotify lists no device with this id: list them again."))
+    return await _player(request, user, session_id, "transfer", device_id)
+
+
 @router.post("/sessions/{session_id}/stop", responses=COMMAND)
 async def stop(request: Request, user: Caller, session_id: int) -> dict[str, Any]:
     await deps(request).bus.execute(
@@ -236,7 +339,7 @@ async def close_votes(request: Request, user: Caller, session_id: int) -> dict[s
 async def vote(request: Request, user: Caller, session_id: int, body: VoteBody) -> dict[str, Any]:
     value = str(body.value).strip()
     if not value:
-        raise ValidationFailed("value is required")
+        raise refuse(ValidationFailed, N_("value is required"))
     outcome = await deps(request).bus.execute(
         cmd.CastVote(session_id=session_id, actor_id=user.id, value=value, source="api"),
         actor=user.login,

@@ -27,6 +27,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 # external API (Spotify, Twitch) that refused or is unavailable.
 COMMAND = error_responses(403, 404, 409, 502, 503)
 READ = error_responses(404)
+# Player commands reach Spotify: the same answers as a session command.
+PLAYER = COMMAND
 MAX_PAGE = 1_000_000
 
 
@@ -100,6 +102,12 @@ class VoteBody(BaseModel):
 
 class StartBody(BaseModel):
     device_id: Text | None = None
+
+
+class TransferBody(BaseModel):
+    device_id: Annotated[Text, _doc(minLength=1, maxLength=200)] = Field(
+        description="A Spotify device id, from GET /sessions/{session_id}/devices"
+    )
 
 
 class PlayBody(BaseModel):

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Match
 
 from premiere_ecoute.accounts.queries import user_by_login
-from premiere_ecoute.core.errors import DomainError, Forbidden, InvalidState, NotFound, Unauthorized
+from premiere_ecoute.core.errors import (
+    N_,
+    DomainError,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    Unauthorized,
+    refuse,
+)
 from premiere_ecoute.sessions.commands import CastVote
 from premiere_ecoute.sessions.queries import (
     active_session_of,
@@ -20,18 +30,27 @@ from premiere_ecoute.sessions.scores import Scale
 from premiere_ecoute.web.auth import page_user
 from premiere_ecoute.web.checklist import checklist
 from premiere_ecoute.web.deps import deps
-from premiere_ecoute.web.forms import actor_of, csrf_ok, locale_of, render, translate_error
+from premiere_ecoute.web.forms import (
+    actor_of,
+    csrf_ok,
+    locale_of,
+    render,
+    render_fragment,
+    translate_error,
+)
+from premiere_ecoute.web.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES
 
 router = APIRouter(include_in_schema=False)
 LEGAL_PAGES = ("privacy", "terms", "cookies", "contact")
+# The changes are msgids: the page shows them in the reader's language.
 CHANGELOG = [
     {
         "version": "0.1.0",
         "date": None,
         "changes": [
-            "Listening sessions with chat, poll and web votes",
-            "Live scores on the control page, the public page and the OBS overlay",
-            "Reports with per-track distributions",
+            N_("Listening sessions with chat, poll and web votes"),
+            N_("Live scores on the control page, the public page and the OBS overlay"),
+            N_("Reports with per-track distributions"),
         ],
     },
 ]
@@ -58,12 +77,23 @@ async def home(request: Request) -> HTMLResponse:
     )
 
 
+@router.get("/live-now")
+async def live_now(request: Request) -> HTMLResponse:
+    """The list of the dashboard's "Live now" card, fetched again by htmx on ``live-now``."""
+    user = await page_user(request)
+    if user is None:
+        return render_fragment(request, "_live_now.html", 401, live_streamers=[])
+    async with deps(request).db.session() as s:
+        live = await live_followed(s, user.id)
+    return render_fragment(request, "_live_now.html", live_streamers=live)
+
+
 @router.get("/live/{login}")
 async def live(request: Request, login: str) -> HTMLResponse:
     async with deps(request).db.session() as s:
         streamer = await user_by_login(s, login)
     if streamer is None:
-        raise NotFound(f"no streamer named {login[:40]!r}")
+        raise refuse(NotFound, N_("no streamer named '%(login)s'"), login=login[:40])
     user = await page_user(request)
     async with deps(request).db.session() as s:
         active = await active_session_of(s, streamer.id)
@@ -139,7 +169,7 @@ async def overlay(
     async with deps(request).db.session() as s:
         streamer = await user_by_login(s, login)
     if streamer is None:
-        raise NotFound(f"no streamer named {login[:40]!r}")
+        raise refuse(NotFound, N_("no streamer named '%(login)s'"), login=login[:40])
     html = request.app.state.templating.render(
         "overlay.html",
         {
@@ -158,8 +188,38 @@ async def overlay(
 @router.get("/legal/{page}")
 async def legal(request: Request, page: str) -> HTMLResponse:
     if page not in LEGAL_PAGES:
-        raise NotFound("no such page")
+        raise refuse(NotFound, N_("no such page"))
     return await render(request, "legal.html", page=page)
+
+
+def _page_to_show(request: Request, *candidates: str | None) -> str:
+    """The first candidate that is a page of this site (a local path a GET can open), else
+    the home page: a page rendered by a form's POST cannot be opened again by a link."""
+    for candidate in candidates:
+        if not candidate:
+            continue
+        parts = urlsplit(candidate)
+        path = parts.path
+        local = parts.netloc in ("", request.url.netloc)  # the referer is a full URL
+        if not local or not path.startswith("/") or path.startswith(("//", "/\\")):
+            continue
+        scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "locale"])
+            return path + (f"?{query}" if query else "")
+    return "/"
+
+
+@router.get("/locale/{code}")
+async def choose_locale(request: Request, code: str, next: str = "/") -> Response:
+    """The language switcher: remembers the language (a cookie, for a year) and goes back to
+    the page, or to the page of the form when the page was the answer to a POST."""
+    if code not in SUPPORTED_LOCALES:
+        raise refuse(NotFound, N_("no such page"))
+    back = _page_to_show(request, next, request.headers.get("referer"))
+    response = RedirectResponse(back, status_code=303)
+    response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 86400, samesite="lax")
+    return response
 
 
 @router.get("/changelog")

@@ -26,6 +26,7 @@ from premiere_ecoute.web.forms import (
     refusal,
     render_fragment,
     see_other,
+    translate_error,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -164,7 +165,7 @@ async def session_action(request: Request, session_id: int, action: str) -> Resp
             raise NotFound(_("Unknown action."))
     except DomainError as exc:
         # Known refusals (Spotify's among them) are in the catalogs; others pass unchanged.
-        return answer(refusal(exc), _(exc.message) if exc.message else exc.message)
+        return answer(refusal(exc), translate_error(request, exc))
     if not htmx:
         return see_other(f"/sessions/{session_id}")
     return answer(200, message)

@@ -32,6 +32,7 @@ from premiere_ecoute.web.forms import (
     render_fragment,
     see_other,
     status_page,
+    translate_error,
 )
 from premiere_ecoute.web.live import LiveHub
 from premiere_ecoute.web.routes import (
@@ -123,7 +124,11 @@ async def search_albums(request: Request, q: str = "") -> HTMLResponse:
         albums = await deps(request).ports.catalog.search_albums(query, 10)
     except DomainError as exc:
         return render_fragment(
-            request, "_session_feedback.html", refusal(exc), ok=False, message=exc.message
+            request,
+            "_session_feedback.html",
+            refusal(exc),
+            ok=False,
+            message=translate_error(request, exc),
         )
     return render_fragment(request, "_session_search.html", albums=albums, query=query)
 
@@ -146,7 +151,7 @@ async def prepare_session(request: Request) -> Response:
         command = parse_prepare_form(form, user.id, _)
         row = await deps(request).bus.execute(command, actor=actor_of(request, user))
     except DomainError as exc:
-        return await _new_form(request, values, exc.message, refusal(exc))
+        return await _new_form(request, values, translate_error(request, exc), refusal(exc))
     return see_other(f"/sessions/{row.id}")
 
 
@@ -161,7 +166,7 @@ async def _devices(
         return list(await deps(request).ports.playback.list_devices(owner_id)), None
     except DomainError as exc:
         log.info("web.control.devices_refused", session_id=detail["id"], error=exc.message)
-        return [], gettext_for(request)(exc.message) if exc.message else None
+        return [], translate_error(request, exc) if exc.message else None
     except Exception as exc:  # the picker is optional: the page must open without it
         log.warning("web.control.devices_failed", session_id=detail["id"], error=repr(exc)[:200])
         return [], gettext_for(request)("Spotify did not list your devices.")

@@ -13,7 +13,13 @@ from premiere_ecoute.core.errors import DomainError, InvalidState
 from premiere_ecoute.web.access import session_access
 from premiere_ecoute.web.auth import page_user
 from premiere_ecoute.web.deps import deps
-from premiere_ecoute.web.forms import csrf_token, gettext_for, refusal, render_fragment
+from premiere_ecoute.web.forms import (
+    csrf_token,
+    gettext_for,
+    refusal,
+    render_fragment,
+    translate_error,
+)
 
 log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -45,5 +51,5 @@ async def device_picker(request: Request, session_id: int) -> HTMLResponse:
             raise InvalidState(_("This session is over."))
         devices = await deps(request).ports.playback.list_devices(access.owner.id)
     except DomainError as exc:
-        return picker(refusal(exc), [], _(exc.message) if exc.message else exc.message)
+        return picker(refusal(exc), [], translate_error(request, exc))
     return picker(200, list(devices))

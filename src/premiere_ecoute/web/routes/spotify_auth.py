@@ -23,7 +23,13 @@ from premiere_ecoute.apis.spotify.oauth import (
     make_pkce,
 )
 from premiere_ecoute.config import browser_auth_urls
-from premiere_ecoute.core.errors import DomainError, ExternalServiceError, Unauthorized
+from premiere_ecoute.core.errors import (
+    N_,
+    DomainError,
+    ExternalServiceError,
+    Unauthorized,
+    refuse,
+)
 from premiere_ecoute.web.auth import page_user
 from premiere_ecoute.web.deps import WebDeps, deps
 from premiere_ecoute.web.forms import checked_form
@@ -46,7 +52,7 @@ def redirect_uri(c: WebDeps) -> str:
 async def _signed_in(request: Request) -> User:
     user = await page_user(request)
     if user is None:
-        raise Unauthorized("Log in with Twitch first, then connect Spotify.")
+        raise refuse(Unauthorized, N_("Log in with Twitch first, then connect Spotify."))
     return user
 
 
@@ -88,9 +94,12 @@ def _check_pending(pending: Any, state: str, user: User) -> dict[str, Any]:
     )
     if not valid:
         log.warning("accounts.spotify.state_refused", user_id=user.id)
-        raise SignInRefused(
-            "This Spotify sign-in is not valid: it was already used, has expired or did not "
-            "start in this browser. Connect Spotify again from your account page."
+        raise refuse(
+            SignInRefused,
+            N_(
+                "This Spotify sign-in is not valid: it was already used, has expired or did "
+                "not start in this browser. Connect Spotify again from your account page."
+            ),
         )
     result: dict[str, Any] = pending
     return result
@@ -105,12 +114,18 @@ async def callback(
     # Single use: the pending sign-in is gone whatever happens next.
     pending = _check_pending(request.session.pop(PENDING, None), state, user)
     if error:
-        raise SignInRefused(f"Spotify sign-in was not completed ({error[:60]}).")
+        raise refuse(
+            SignInRefused, N_("Spotify sign-in was not completed (%(error)s)."), error=error[:60]
+        )
     if not code:
-        raise SignInRefused("Spotify sent no authorization code. Connect Spotify again.")
+        raise refuse(
+            SignInRefused, N_("Spotify sent no authorization code. Connect Spotify again.")
+        )
     own_id, own_secret = _app_of(c, user)
     if (own_id or c.spotify.client_id) != pending.get("client_id"):
-        raise SignInRefused("Your Spotify app changed during sign-in. Connect Spotify again.")
+        raise refuse(
+            SignInRefused, N_("Your Spotify app changed during sign-in. Connect Spotify again.")
+        )
     client = c.spotify
     try:
         token = await client.exchange_code(
@@ -121,9 +136,12 @@ async def callback(
             client_secret=own_secret,
         )
     except SpotifyReconnectRequired as exc:
-        raise SignInRefused(
-            "Spotify refused this sign-in (the code expired or was already used). "
-            "Connect Spotify again."
+        raise refuse(
+            SignInRefused,
+            N_(
+                "Spotify refused this sign-in (the code expired or was already used). "
+                "Connect Spotify again."
+            ),
         ) from exc
     external_id = None
     creds = SpotifyCredentials(

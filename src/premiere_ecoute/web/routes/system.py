@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from premiere_ecoute.core.errors import Unauthorized
+from premiere_ecoute.core.errors import N_, Unauthorized, refuse
 from premiere_ecoute.core.health import readiness, refresh_gauges
 from premiere_ecoute.web.deps import deps
 
@@ -36,6 +36,6 @@ async def metrics(request: Request) -> Response:
         if scheme.lower() != "bearer" or not hmac.compare_digest(
             given.strip().encode("utf-8", "replace"), token.encode()
         ):
-            raise Unauthorized("A valid metrics bearer token is required.")
+            raise refuse(Unauthorized, N_("A valid metrics bearer token is required."))
     refresh_gauges(c.metrics, c.breakers)
     return Response(generate_latest(c.metrics.registry), media_type=CONTENT_TYPE_LATEST)

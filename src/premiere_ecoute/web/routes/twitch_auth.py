@@ -10,10 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from premiere_ecoute.accounts.commands import LinkConnection, SignInWithTwitch
+from premiere_ecoute.apis.twitch.follows import import_twitch_follows
 from premiere_ecoute.apis.twitch.models import TWITCH_SCOPES, TwitchUser
 from premiere_ecoute.apis.twitch.oauth import TokenRefused, authorize_url, new_state
 from premiere_ecoute.config import browser_auth_urls
-from premiere_ecoute.core.errors import DomainError
+from premiere_ecoute.core.errors import N_, DomainError, refuse, refuse_as
 from premiere_ecoute.web.auth import log_in, log_out
 from premiere_ecoute.web.deps import WebDeps, deps
 from premiere_ecoute.web.forms import checked_form
@@ -70,18 +71,26 @@ async def twitch_callback(
     after = "/account" if request.session.pop(NEXT_KEY, None) == "/account" else "/"
     if not isinstance(expected, str) or not state or not _same(expected, state):
         log.info("accounts.twitch_login.state_mismatch", had_state=bool(expected))
-        raise LoginRefused(
-            "This Twitch login link is invalid or was already used. Start the login again."
+        raise refuse(
+            LoginRefused,
+            N_("This Twitch login link is invalid or was already used. Start the login again."),
         )
     if error:
-        raise LoginRefused(f"Twitch login was cancelled: {error_description or error}")
+        raise refuse(
+            LoginRefused,
+            N_("Twitch login was cancelled: %(reason)s"),
+            reason=error_description or error,
+        )
     if not code:
-        raise LoginRefused("Twitch did not send an authorization code. Start the login again.")
+        raise refuse(
+            LoginRefused,
+            N_("Twitch did not send an authorization code. Start the login again."),
+        )
     oauth = c.twitch.oauth
     try:
         tokens = await oauth.exchange_code(code, redirect_uri(c))
     except TokenRefused as exc:
-        raise LoginRefused(exc.message) from exc
+        raise refuse_as(LoginRefused, exc) from exc
     profile: TwitchUser = await c.twitch.get_current_user(tokens.access_token)
     user, created = await c.bus.execute(
         SignInWithTwitch(
@@ -105,6 +114,7 @@ async def twitch_callback(
         ),
         actor=f"user:{user_id}",
     )
+    await _import_follows(c, user_id)
     # A fresh session on login: nothing from before (e.g. an impersonation) carries over.
     await log_in(request, user_id)
     if created:
@@ -118,6 +128,16 @@ async def logout(request: Request) -> RedirectResponse:
     await checked_form(request)  # a cross-site form cannot log people out
     await log_out(request)
     return RedirectResponse("/", status_code=303)
+
+
+async def _import_follows(c: WebDeps, user_id: int) -> None:
+    """The dashboard's "Live now" is right from the first page: the Twitch follows are
+    imported now, not at the next hourly sync. Twitch failing here does not stop the login
+    (the hourly job tries again)."""
+    try:
+        await import_twitch_follows(c.db, c.credentials, c.twitch, user_id)
+    except DomainError as exc:
+        log.warning("accounts.follows.login_sync_failed", user_id=user_id, reason=exc.message)
 
 
 def _same(a: str, b: str) -> bool:
