@@ -210,3 +210,23 @@ def first_reach(seen: list[tuple[float, int]], target: int) -> float | None:
         if votes >= target:
             return t
     return None
+
+
+async def until_all(clients: list[SSEClient], target: int, timeout: float) -> None:
+    """Returns once every client showed ``target`` votes, or after ``timeout``."""
+    waiting = {id(c) for c in clients if c.votes < target}
+    done = asyncio.Event()
+
+    def reached(c: SSEClient) -> None:
+        if c.votes >= target:
+            waiting.discard(id(c))
+            if not waiting:
+                done.set()
+
+    for c in clients:
+        c.on_votes = reached
+    if waiting:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), timeout)
+    for c in clients:
+        c.on_votes = None

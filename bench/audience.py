@@ -44,7 +44,7 @@ from _common import (
     start_bare,
     start_stack,
 )
-from _load import OpenLoop, SSEClient, first_reach
+from _load import OpenLoop, SSEClient, first_reach, until_all
 
 # Client processes ----------------------------------------------------------------------------
 
@@ -85,10 +85,7 @@ async def _serve(conn: Connection) -> None:
         elif cmd == "expect":
             group, target, timeout = arg
             clients = groups.get(group, [])
-            deadline = time.monotonic() + timeout
-            # Polling only decides when to answer: each client noted its arrival time itself.
-            while time.monotonic() < deadline and any(c.votes < target for c in clients):
-                await asyncio.sleep(0.01)
+            await until_all(clients, target, timeout)
             times = [first_reach(c.seen, target) for c in clients]
             conn.send(([t for t in times if t is not None], sum(t is None for t in times)))
         elif cmd == "frames":
@@ -324,10 +321,7 @@ def main() -> None:
         [o["connect_s"] / b["connect_s"] for b, o in zip(bare, ours, strict=True)]
     )
     summary["vote_max_ratio_to_bare"] = median(
-        [
-            o["vote_to_all_max_ms"] / b["vote_to_all_max_ms"]
-            for b, o in zip(bare, ours, strict=True)
-        ]
+        [o["vote_to_all_max_ms"] / b["vote_to_all_max_ms"] for b, o in zip(bare, ours, strict=True)]
     )
     emit(
         "audience",

@@ -35,7 +35,7 @@ from _common import (
     start_stack,
     wait_drained,
 )
-from _load import OpenLoop, SSEClient, first_reach
+from _load import OpenLoop, SSEClient, first_reach, until_all
 
 
 async def measure(
@@ -54,9 +54,7 @@ async def measure(
     acked = sorted((s for s in gen.results if 200 <= s.status < 300), key=lambda s: s.done)
     last_ack = acked[-1].done if acked else t0
     target = start_votes + len(acked)
-    deadline = time.monotonic() + 60
-    while client.votes < target and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
+    await until_all([client], target, 60)
     client.close()
     shown: list[float] = []
     missing = 0
