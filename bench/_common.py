@@ -599,7 +599,10 @@ class Profiler:
 
 
 def summarise_profile(raw: Path, label: str, top: int = 15) -> str:
+    """Top own time (innermost frame) over the busy samples, then the app's own functions by
+    inclusive time (the sample's stack passes through them)."""
     own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
     total = 0
     with contextlib.suppress(OSError):
         for line in raw.read_text(errors="replace").splitlines():
@@ -608,12 +611,17 @@ def summarise_profile(raw: Path, label: str, top: int = 15) -> str:
                 continue
             n = int(count)
             total += n
-            leaf = stack.split(";")[-1]
-            own[_short(leaf)] += n
+            frames = stack.split(";")
+            own[_short(frames[-1])] += n
+            for name in {_short(f) for f in frames if "premiere_ecoute/" in f and "/cli/" not in f}:
+                inclusive[name] += n
     if not total:
         return f"profile {label}: no samples"
     lines = [f"py-spy profile of {label}: {total} samples (busy only), top own time:"]
     for name, n in own.most_common(top):
+        lines.append(f"  {100 * n / total:5.1f} %  {name}")
+    lines.append("  the app's functions by inclusive time:")
+    for name, n in inclusive.most_common(10):
         lines.append(f"  {100 * n / total:5.1f} %  {name}")
     return "\n".join(lines)
 
