@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import psutil
 from _common import (
     Proc,
     Profiler,
@@ -135,6 +136,15 @@ class Fleet:
         )
         return sum(r[0] for r in replies), sum(r[1] for r in replies)
 
+    def cpu(self) -> float:
+        """CPU seconds the client processes used so far."""
+        total = 0.0
+        for p in self.procs:
+            with contextlib.suppress(psutil.Error):
+                t = psutil.Process(p.pid).cpu_times()
+                total += t.user + t.system
+        return total
+
     def close(self) -> None:
         for conn in self.conns:
             with contextlib.suppress(OSError):
@@ -165,11 +175,12 @@ def measure(
     time.sleep(1)
     rss0, cpu0 = web.rss(), web.cpu()
     prof = Profiler(web.pid, f"{profile}-connect", 600) if profile else None
-    t0 = time.monotonic()
+    t0, fleet_cpu0 = time.monotonic(), fleet.cpu()
     ok, failed = fleet.connect("main", base, audience_paths(login, args.clients), args.concurrency)
     out["connect_s"] = time.monotonic() - t0
     out["connected"], out["connect_failed"] = ok, failed
     out["connect_cpu_ms_per_client"] = 1000 * (web.cpu() - cpu0) / max(1, ok)
+    out["connect_clients_cpu_share"] = (fleet.cpu() - fleet_cpu0) / out["connect_s"]
     if prof is not None:
         prof.stop()
         out["profile_connect"] = prof.summary()
@@ -181,6 +192,7 @@ def measure(
     # One vote at a time, to all of them.
     u = urlsplit(base)
     p50s, maxes, missing = [], [], 0
+    web_cpu0, fleet_cpu0 = web.cpu(), fleet.cpu()
     with httpx.Client(base_url=base, timeout=30) as h:
         for v in range(1, args.votes + 1):
             mid, ts, sig, body = signer.delivery(1_000_000 + v)
@@ -202,6 +214,9 @@ def measure(
             p50s.append(1000 * percentile(arrivals, 50))
             maxes.append(1000 * max(arrivals, default=float("nan")))
             time.sleep(0.5)
+    # Whether the clients kept up: CPU seconds per single vote, server and all clients.
+    out["web_cpu_s_per_vote_to_all"] = (web.cpu() - web_cpu0) / args.votes
+    out["clients_cpu_s_per_vote_to_all"] = (fleet.cpu() - fleet_cpu0) / args.votes
     out["vote_to_all_p50_ms"] = median(p50s)
     out["vote_to_all_max_ms"] = median(maxes)
     out["vote_not_received"] = missing
@@ -280,6 +295,9 @@ KEYS = (
     "load_ack_p50_ms",
     "load_ack_p99_ms",
     "rss_kb_per_client",
+    "web_cpu_s_per_vote_to_all",
+    "clients_cpu_s_per_vote_to_all",
+    "connect_clients_cpu_share",
 )
 
 

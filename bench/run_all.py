@@ -23,6 +23,7 @@ from typing import Any
 
 from _common import BENCH, OUT, ROOT, log, machine
 
+nan = float("nan")
 SCRIPTS = ("ingest", "burst", "audience", "history", "cost_per_vote")
 PROFILED = ("ingest", "burst", "audience")
 
@@ -196,6 +197,20 @@ def audience_section(d: dict[str, Any]) -> list[str]:
                     s["ours_load_ack_p99_ms"],
                     s["bare_load_ack_p99_ms"],
                     "target ≤ 250 ms: " + met(s["ours_load_ack_p99_ms"] <= 250),
+                ),
+                (
+                    "CPU s per vote to all: web process / client processes",
+                    f"{s.get('ours_web_cpu_s_per_vote_to_all', nan):.2f} / "
+                    f"{s.get('ours_clients_cpu_s_per_vote_to_all', nan):.2f}",
+                    f"{s.get('bare_web_cpu_s_per_vote_to_all', nan):.2f} / "
+                    f"{s.get('bare_clients_cpu_s_per_vote_to_all', nan):.2f}",
+                    "",
+                ),
+                (
+                    "client processes' CPU while connecting (cores)",
+                    s.get("ours_connect_clients_cpu_share", nan),
+                    s.get("bare_connect_clients_cpu_share", nan),
+                    "",
                 ),
                 (
                     "web RSS per client (KiB)",
