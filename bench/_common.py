@@ -51,6 +51,14 @@ CHATTERS = "3_________"  # LIKE pattern of those ids
 OUT = Path(os.environ.get("BENCH_OUT", tempfile.gettempdir())) / "pe-bench"
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    # SIGTERM unwinds like Ctrl-C: the `finally` blocks stop the processes and drop the database.
+    raise SystemExit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _terminated)
+
+
 def log(*parts: Any) -> None:
     print(time.strftime("%H:%M:%S"), *parts, flush=True)
 
