@@ -276,7 +276,9 @@ SECTIONS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
 }
 
 
-def report(names: list[str], quick: bool, took: dict[str, float]) -> str:
+def report(
+    names: list[str], quick: bool, took: dict[str, float], also: list[str] | None = None
+) -> str:
     m = machine()
     lines = [
         "# Live path benchmarks (issue 9)",
@@ -290,13 +292,16 @@ def report(names: list[str], quick: bool, took: dict[str, float]) -> str:
         f"{m['postgresql']} on the same host over TCP, Python {m['python']}; load average "
         f"when written {m['load_avg']} (the machine is shared: absolute figures move with it).",
     ]
-    for name in names:
-        path = OUT / f"{name}.json"
+    entries = [(name, OUT / f"{name}.json", "") for name in names]
+    for extra in also or []:
+        name, _, path = extra.partition("=")
+        entries.append((name, Path(path), " — separate run"))
+    for name, path, suffix in entries:
         if not path.exists():
             continue
         data = json.loads(path.read_text())
         title, section = SECTIONS[name]
-        lines += ["", f"## {title}", ""]
+        lines += ["", f"## {title}{suffix}", ""]
         mode = data.get("mode", "?")
         rounds = len(data.get("ours", data.get("rounds", data.get("empty", []))))
         took_s = f", took {took[name] / 60:.1f} min" if name in took else ""
@@ -314,13 +319,20 @@ def main() -> None:
     ap.add_argument("--only", default=",".join(SCRIPTS), help="comma-separated scripts")
     ap.add_argument("--output", default=str(BENCH / "RESULTS.md"))
     ap.add_argument("--from-json", action="store_true", help="only rewrite the report")
+    ap.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="add the section of another run's JSON (e.g. audience=/tmp/full/audience.json)",
+    )
     args = ap.parse_args()
     names = [n for n in args.only.split(",") if n]
     took: dict[str, float] = {}
     if not args.from_json:
         for name in names:
             took[name] = run(name, args.quick, args.profile, [])
-    Path(args.output).write_text(report(names, args.quick, took))
+    Path(args.output).write_text(report(names, args.quick, took, args.also))
     log("wrote", args.output)
 
 
