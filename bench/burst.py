@@ -64,10 +64,12 @@ async def measure(
             missing += 1
         else:
             shown.append(max(0.0, t - s.due))
-    ack = [s.done - s.due for s in acked]
+    # Unanswered requests count as infinitely late in the percentiles.
+    ack = [s.done - s.due for s in acked] + [float("inf")] * gen.unanswered
     return {
         "offered_per_s": args.rate,
-        "sent": len(gen.results) + gen.failures,
+        "sent": len(gen.results) + gen.failures + gen.unanswered,
+        "unanswered_after_60s": gen.unanswered,
         "acked": len(acked),
         "failed": gen.failures + sum(1 for s in gen.results if s.status >= 300),
         "acks_per_s": len(acked) / max(1e-9, last_ack - t0),
