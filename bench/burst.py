@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import psycopg
 from _common import (
     Profiler,
     Signer,
@@ -83,6 +85,47 @@ async def measure(
     }
 
 
+async def raw_broker(url: str, rate: float, seconds: float) -> dict[str, Any]:
+    """The broker hop alone: PostgreSQL NOTIFY at ``rate`` a second on one connection, LISTEN
+    on another (as the app's default broker does), send -> receive latency; then as many as
+    one connection can send, for the ceiling."""
+    async with (
+        await psycopg.AsyncConnection.connect(url, autocommit=True) as listen,
+        await psycopg.AsyncConnection.connect(url, autocommit=True) as send,
+    ):
+        await listen.execute("LISTEN bench_raw")
+        latencies: list[float] = []
+        total = int(rate * seconds)
+        flood = 5000
+
+        async def receive() -> None:
+            async for n in listen.notifies():
+                latencies.append(time.monotonic() - float(n.payload.split()[0]))
+                if len(latencies) >= total + flood:
+                    return
+
+        reader = asyncio.create_task(receive())
+        t0 = time.monotonic()
+        for i in range(total):
+            await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
+            await send.execute("SELECT pg_notify('bench_raw', %s)", (f"{time.monotonic()} {i}",))
+        paced = len(latencies)
+        t1 = time.monotonic()
+        for i in range(flood):
+            await send.execute("SELECT pg_notify('bench_raw', %s)", (f"{time.monotonic()} {i}",))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(reader, 30)
+        flood_s = time.monotonic() - t1
+    paced_lat = latencies[:total]
+    return {
+        "notify_p50_ms": 1000 * percentile(paced_lat, 50),
+        "notify_p99_ms": 1000 * percentile(paced_lat, 99),
+        "notify_received": len(paced_lat),
+        "notify_received_before_flood": paced,
+        "notify_max_per_s": flood / flood_s,
+    }
+
+
 def bare_round(args: argparse.Namespace) -> dict[str, Any]:
     base, proc = start_bare(broadcast=True)
     try:
@@ -132,6 +175,7 @@ def main() -> None:
     keys = ("acks_per_s", "ack_p50_ms", "ack_p99_ms", "sse_p50_ms", "sse_p99_ms")
     bare: list[dict[str, Any]] = []
     ours: list[dict[str, Any]] = []
+    broker: list[dict[str, Any]] = []
     with fresh_database("burst") as url:
         for r in range(args.rounds):
             log(f"round {r + 1}/{args.rounds}: bare sse-starlette broadcast")
@@ -141,6 +185,13 @@ def main() -> None:
             ours.append(ours_round(url, r, args if r == 0 else _no_profile(args)))
             log("  " + ", ".join(f"{k} {ours[-1][k]:.1f}" for k in keys))
             log(f"  exactly once: {ours[-1]['exactly_once']}")
+            log(f"round {r + 1}/{args.rounds}: raw broker messages (NOTIFY/LISTEN)")
+            broker.append(asyncio.run(raw_broker(url, args.rate, min(args.seconds, 10))))
+            log(
+                f"  p50 {broker[-1]['notify_p50_ms']:.1f} ms, "
+                f"p99 {broker[-1]['notify_p99_ms']:.1f} ms, "
+                f"max {broker[-1]['notify_max_per_s']:.0f}/s"
+            )
     summary: dict[str, Any] = {}
     for k in keys:
         summary[f"ours_{k}"] = median([o[k] for o in ours])
@@ -149,6 +200,8 @@ def main() -> None:
         [o["sse_p99_ms"] / b["sse_p99_ms"] for b, o in zip(bare, ours, strict=True)]
     )
     summary["exactly_once"] = all(o["exactly_once"] == "exact" for o in ours)
+    for k in ("notify_p50_ms", "notify_p99_ms", "notify_max_per_s"):
+        summary[f"broker_{k}"] = median([b[k] for b in broker])
     summary["generator_cpu_share"] = median([o["generator_cpu_share"] for o in ours])
     emit(
         "burst",
@@ -159,6 +212,7 @@ def main() -> None:
             "summary": summary,
             "bare": bare,
             "ours": ours,
+            "broker": broker,
         },
     )
 

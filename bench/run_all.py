@@ -143,6 +143,13 @@ def burst_section(d: dict[str, Any]) -> list[str]:
                 ),
                 ("every acknowledged vote counted once", s["exactly_once"], "", ""),
                 ("generator CPU (share of one core)", s["generator_cpu_share"], "", ""),
+                (
+                    "raw broker message, NOTIFY → LISTEN p50 / p99 (ms)",
+                    f"{s.get('broker_notify_p50_ms', nan):.1f} / "
+                    f"{s.get('broker_notify_p99_ms', nan):.1f}",
+                    "",
+                    f"one connection sends at most {fmt(s.get('broker_notify_max_per_s', nan))}/s",
+                ),
             ]
         ),
     ]
