@@ -287,13 +287,17 @@ def report(
     names: list[str], quick: bool, took: dict[str, float], also: list[str] | None = None
 ) -> str:
     m = machine()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     lines = [
         "# Live path benchmarks (issue 9)",
         "",
         f"Written by `bench/run_all.py` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
-        f"mode **{'quick' if quick else 'full'}**. Every figure is the median of the rounds "
-        "of its script; each round measures ours and its baseline one after the other, so "
-        "the ratios compare runs under the same machine load.",
+        f"mode **{'quick' if quick else 'full'}**, code at commit `{commit or '?'}`. "
+        "Every figure is the median of the rounds of its script; each round measures ours "
+        "and its baseline one after the other, so the ratios compare runs under the same "
+        "machine load.",
         "",
         f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GiB RAM, PostgreSQL "
         f"{m['postgresql']} on the same host over TCP, Python {m['python']}; load average "
