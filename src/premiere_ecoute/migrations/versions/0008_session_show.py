@@ -5,7 +5,7 @@ a session keeps the voters its streamer removed, and chat votes heard before the
 kept apart (shown in the feed, counted nowhere).
 
 Revision ID: 0008
-Revises: 0011
+Revises: 0007
 Create Date: 2026-12-05
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0008"
-down_revision = "0011"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

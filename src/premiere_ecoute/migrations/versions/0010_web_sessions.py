@@ -5,16 +5,16 @@ cookie only carries a random id whose hash is stored here.
 Worker heartbeats are kept per worker and source, so the heartbeat of a worker's loop no longer
 overwrites the one of its periodic job (``/ready`` reads them apart).
 
-Revision ID: 0006
-Revises: 0012
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-05
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0012"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 where the session starts in it), and the outcome of the last Twitch stream marker, so that a
 refusal is told to the streamer once and not at every track.
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-05
 """
@@ -10,7 +10,7 @@ Create Date: 2026-12-05
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None

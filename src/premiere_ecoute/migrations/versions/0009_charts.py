@@ -2,7 +2,7 @@
 sessions and the chart pages' snapshots (kept by a periodic job), the viewer's
 public-profile switch, and an index to read one viewer's votes.
 
-Revision ID: 0012
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-05
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0012"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

@@ -1,16 +1,16 @@
 """Two session settings: how long the overlay and the public page show the final scene after a
 stop (``final_scene_s``), and the language of the bot's chat announcements (``language``).
 
-Revision ID: 0009
-Revises: 0006
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-05
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0006"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -2,8 +2,8 @@
 every Bayesian average, refreshed by a job), and each session's chat-command settings (which of
 ``!score``, ``!myvote``, ``!top`` the bot answers, and in which language).
 
-Revision ID: 0011
-Revises: 0007
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-05
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0011"
-down_revision = "0007"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
