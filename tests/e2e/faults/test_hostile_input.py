@@ -56,6 +56,9 @@ def _concrete(route: Route, session_id: int) -> list[str]:
         "streamer_id": 1,
         "user_id": 1,
         "job_id": 1,
+        "code": "fr",
+        "spotify_id": "4aawyAB9vmqN3uQ7FjRGTy",
+        "fmt": "json",
     }
     if "action" in route.params:
         return [route.url(action=a, **values) for a in ("start", "stop", "rate", "pause")]

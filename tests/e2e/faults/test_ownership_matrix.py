@@ -59,6 +59,12 @@ OTHER_ROUTES: dict[str, str] = {
     "GET /changelog": "public",
     "GET /locale/{code}": "public",
     "GET /retrospective": "public",
+    "GET /charts": "public",
+    "GET /albums/{spotify_id}": "public",
+    "GET /u/{login}": "public",  # a profile its viewer made public (else 404 for everyone)
+    "GET /me/ratings": "self",
+    "GET /me/ratings.{fmt}": "self",
+    "POST /me/ratings/visibility": "self",
     "GET /live/{login}": "public",
     "GET /live/{login}/stream": "public",
     "GET /overlay/{login}": "public",
@@ -127,6 +133,7 @@ CONTROL_READS = (
     "/sessions/{session_id:int}/devices",
     "/api/v1/sessions/{session_id}/devices",
 )
+MANAGE_READS = ("/sessions/{session_id:int}/edit", "/sessions/{session_id:int}/delete")
 DEVICE_READS = ("/sessions/{session_id:int}/devices", "/api/v1/sessions/{session_id}/devices")
 
 
@@ -140,6 +147,9 @@ def readers(route: Route, state: str) -> tuple[set[str], set[str]]:
         return OWNER_ADMIN, set()  # "this session is over" (409), even for A
     if route.path in CONTROL_READS:
         return OWNER_ADMIN, OWNER_ADMIN
+    if route.path in MANAGE_READS:
+        # The edit form (preparing only) and the delete confirmation (not while active).
+        return OWNER_ADMIN, set()
     if route.path == "/api/v1/sessions/{session_id}":
         # The detail of a started session: not decided by issue 10 (the live page shows it).
         return (OWNER_ADMIN if state == "preparing" else AUTHENTICATED), OWNER_ADMIN
@@ -300,6 +310,8 @@ def _urls(route: Route, m: Matrix, session_id: int | None) -> list[tuple[str | N
         "user_id": m.ids["owner"],
         "job_id": 1,
         "code": "fr",
+        "spotify_id": "4aawyAB9vmqN3uQ7FjRGTy",
+        "fmt": "json",
     }
     if "action" in route.params:
         return [(a, route.url(action=a, **values)) for a in SESSION_ACTIONS + PLAYER_ACTIONS]
