@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_browser_control import CHROMIUM, CHROMIUM_ARGS, served, session_cookie
+from tests.e2e.test_browser_control import CHROMIUM, CHROMIUM_ARGS, served
 from tests.support.charts import ALBUMS, ALPHA, five_sessions, refreshed
 from tests.support.memory_ports import MemoryCatalog, MemoryPorts
+from tests.support.pages import signed_in_cookie
 from tests.support.sessions import make_cast
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -56,7 +57,7 @@ async def test_charts_album_and_my_ratings_in_three_languages(container: Any, se
     cast = await make_cast(container)
     await five_sessions(container, cast)
     await refreshed(container)
-    cookie = session_cookie(container.settings.secret_key, user_id=cast.viewer.id)
+    cookie = await signed_in_cookie(container, cast.viewer.id)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

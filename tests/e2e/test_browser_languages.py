@@ -13,8 +13,8 @@ from tests.e2e.test_browser_control import (
     CHROMIUM_ARGS,
     pytestmark,
     served,
-    session_cookie,
 )
+from tests.support.pages import signed_in_cookie
 from tests.support.sessions import make_cast
 
 __all__ = ["pytestmark", "served"]
@@ -24,7 +24,7 @@ async def test_french_chosen_on_the_account_page_stays_and_refusals_are_french(
     container: Any, served: str
 ) -> None:
     cast = await make_cast(container)
-    cookie = session_cookie(container.settings.secret_key, user_id=cast.admin.id)
+    cookie = await signed_in_cookie(container, cast.admin.id)
     seen: dict[str, tuple[str, str]] = {}
 
     async with async_playwright() as pw:

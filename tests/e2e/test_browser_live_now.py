@@ -14,8 +14,8 @@ from tests.e2e.test_browser_control import (
     CHROMIUM_ARGS,
     pytestmark,
     served,
-    session_cookie,
 )
+from tests.support.pages import signed_in_cookie
 from tests.support.sessions import make_cast, prepared_and_started, stop
 
 __all__ = ["pytestmark", "served"]
@@ -28,7 +28,7 @@ async def test_live_now_follows_a_streamer_going_live_and_off_air(
     async with container.db.session() as s:
         s.add(Follow(follower_id=cast.viewer.id, streamer_id=cast.streamer.id, source="app"))
         await s.commit()
-    cookie = session_cookie(container.settings.secret_key, user_id=cast.viewer.id)
+    cookie = await signed_in_cookie(container, cast.viewer.id)
     link = f'.live-now a[href="/live/{cast.streamer.login}"]'
 
     async with async_playwright() as pw:

@@ -14,6 +14,7 @@ import pytest
 
 from premiere_ecoute.bootstrap import web_app
 from premiere_ecoute.demo import create_token
+from premiere_ecoute.sessions.live import LIVE_TOPIC
 from premiere_ecoute.web.live import BYE, LiveHub
 from tests.e2e import test_browser_control as control
 from tests.e2e.conftest import free_port
@@ -23,6 +24,7 @@ from tests.e2e.test_browser_control import (
     text_of,
     wait_for_text,
 )
+from tests.support.pages import signed_in_cookie
 from tests.support.sessions import make_cast, prepare
 
 served = control.served  # the app on a free port (a fixture)
@@ -149,7 +151,7 @@ async def test_the_control_page_and_the_report_fit_a_phone_and_keys_drive_the_sh
     session_id = await prepare(container, cast.streamer, playback="manual")
     owner = await create_token(container, cast.streamer.id)
     viewer = await create_token(container, cast.viewer.id)
-    cookie = control.session_cookie(container.settings.secret_key, user_id=cast.streamer.id)
+    cookie = await signed_in_cookie(container, cast.streamer.id)
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -218,6 +220,10 @@ async def test_the_player_overlay_shows_the_stored_cover_else_a_placeholder(
     owner = await create_token(container, cast.streamer.id)
     overlay_url = f"{served}/overlay/{cast.streamer.login}?mode=player"
 
+    async def announce() -> None:
+        message = {"session_id": session_id, "user_id": cast.streamer.id}
+        await container.kernel.broker.publish(LIVE_TOPIC, message)
+
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -232,6 +238,8 @@ async def test_the_player_overlay_shows_the_stored_cover_else_a_placeholder(
             )
             async with container.db.session() as s, s.begin():
                 await s.execute(update(Album).values(cover_url=PIXEL))
+            # Written behind the domain's back: say it changed, as a command's commit would.
+            await announce()
             await page.goto(overlay_url)
             await page.wait_for_selector(".overlay-frame.is-active")
             cover = page.locator(".overlay-player img.overlay-cover")
@@ -244,6 +252,7 @@ async def test_the_player_overlay_shows_the_stored_cover_else_a_placeholder(
             )
             async with container.db.session() as s, s.begin():
                 await s.execute(update(Album).values(cover_url="http://127.0.0.1:9/none.jpg"))
+            await announce()
             await page.goto(overlay_url)
             await page.wait_for_selector(".overlay-player .cover-placeholder:not([hidden])")
             broken = await cover.is_visible()
@@ -287,7 +296,7 @@ async def test_a_closed_stream_reconnects_quietly_and_play_or_pause_shows_alone(
     cast = await make_cast(container)
     session_id = await prepare(container, cast.streamer, playback="spotify")
     owner = await create_token(container, cast.streamer.id)
-    cookie = control.session_cookie(container.settings.secret_key, user_id=cast.streamer.id)
+    cookie = await signed_in_cookie(container, cast.streamer.id)
     async with httpx.AsyncClient(base_url=served) as api:
         await _act(api, session_id, owner, "start")
 
@@ -325,7 +334,7 @@ async def test_the_dashboard_checklist_guides_a_first_show(container: Any, serve
     from playwright.async_api import async_playwright
 
     cast = await make_cast(container)
-    cookie = control.session_cookie(container.settings.secret_key, user_id=cast.streamer.id)
+    cookie = await signed_in_cookie(container, cast.streamer.id)
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -24,10 +24,10 @@ from tests.e2e.conftest import free_port
 from tests.e2e.test_browser_control import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    session_cookie,
     text_of,
     wait_for_text,
 )
+from tests.support.pages import signed_in_cookie
 from tests.support.runtime import ingest_once
 from tests.support.sessions import load, make_cast, poll_update, prepared_and_started
 from tests.support.twitch_world import STREAMER_TWITCH_ID, chat_delivery, register
@@ -82,7 +82,7 @@ async def chromium(c: Any, base: str, user_id: int) -> AsyncIterator[Any]:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             context = await browser.new_context(viewport={"width": 1280, "height": 1400})
-            cookie = session_cookie(c.settings.secret_key, user_id=user_id)
+            cookie = await signed_in_cookie(c, user_id)
             await context.add_cookies([{"name": "pe_session", "value": cookie, "url": base}])
             yield context
         finally:

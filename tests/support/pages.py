@@ -72,3 +72,10 @@ async def browser(
 
 def form(**values: Any) -> dict[str, Any]:
     return {"csrf_token": CSRF, **values}
+
+
+async def signed_in_cookie(c: Any, user_id: int, **extra: Any) -> str:
+    """The ``pe_session`` cookie of a browser logged in as ``user_id``, backed by a server
+    session as a real login opens one."""
+    sid = await login_session(c, user_id)
+    return session_cookie(c.settings.secret_key, {"user_id": user_id, "sid": sid, **extra})

@@ -13,7 +13,7 @@ import httpx
 from premiere_ecoute.bootstrap import web_app
 from premiere_ecoute.sessions import commands as cmd
 from premiere_ecoute.sessions import queries
-from tests.support.pages import session_cookie
+from tests.support.pages import signed_in_cookie
 from tests.support.spotify_world import streamer
 
 HARBOUR = "f4PK0BzU3Y9EsiU1MOJyWm"  # "Harbour Lights at Dusk", 9 tracks
@@ -27,7 +27,7 @@ async def _prepare(c: Any, user: Any, **source: str) -> int:
 
 async def _exports(c: Any, user: Any, session_id: int) -> tuple[dict[str, Any], str, str]:
     app = web_app(c, run_background=False)
-    cookie = session_cookie(c.settings.secret_key, {"user_id": user.id})
+    cookie = await signed_in_cookie(c, user.id)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://testserver",
