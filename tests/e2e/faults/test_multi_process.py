@@ -120,7 +120,8 @@ def test_two_instances_on_one_redis_server_do_not_see_each_others_messages(
     channel would wake the other's stream."""
     one, two = make_stack(REDIS_URL=redis_url()), make_stack(REDIS_URL=redis_url())
     x, y = one.web("x"), two.web("y")
-    start_all(x, y)
+    # Outside development the web processes only acknowledge: a worker each ingests.
+    start_all(x, y, one.worker(base_url=x.base), two.worker(base_url=y.base))
     api_x = Api(x.base, web_user(x.base, "streamera"))
     api_y = Api(y.base, web_user(y.base, "streamera"))
     sid_x, sid_y = api_x.running_session(), api_y.running_session()
