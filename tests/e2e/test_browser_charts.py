@@ -1,10 +1,9 @@
 """`/charts`, an album page and `/me/ratings` in a real browser, in English, French and
 Italian, over the hand-built sessions of the chart tests; the English pages are saved as the
-screenshots of docs/screenshots/."""
+screenshots (see tests/support/pages.py: SCREENSHOTS)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +11,9 @@ import pytest
 from tests.e2e.test_browser_control import CHROMIUM, CHROMIUM_ARGS, served
 from tests.support.charts import ALBUMS, ALPHA, five_sessions, refreshed
 from tests.support.memory_ports import MemoryCatalog, MemoryPorts
-from tests.support.pages import signed_in_cookie
+from tests.support.pages import SCREENSHOTS, signed_in_cookie
 from tests.support.sessions import make_cast
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WORDS = {
     "en": {
         "charts": "Charts",

@@ -18,7 +18,7 @@ from itsdangerous import TimestampSigner
 from premiere_ecoute.bootstrap import web_app
 from premiere_ecoute.demo import create_token
 from tests.e2e.conftest import free_port
-from tests.support.pages import login_session
+from tests.support.pages import SCREENSHOTS, login_session
 from tests.support.sessions import make_cast, prepare
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,7 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOT = Path("/tmp/control.png")
+SCREENSHOT = SCREENSHOTS / "control.png"
 
 pytestmark = [
     pytest.mark.e2e,

@@ -3,7 +3,6 @@ French and Italian."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,11 +12,10 @@ from premiere_ecoute.jobs.scores import refresh_priors
 from premiere_ecoute.sessions.models import ScorePrior
 from premiere_ecoute.sessions.repository import get_session
 from tests.e2e.test_browser_control import CHROMIUM, CHROMIUM_ARGS, served, session_cookie
-from tests.support.pages import login_session
+from tests.support.pages import SCREENSHOTS, login_session
 from tests.support.sessions import apply, at, ballot, make_cast, move, prepared_and_started, stop
 
 __all__ = ["served"]
-SCREENSHOTS = Path("/tmp")
 
 pytestmark = [
     pytest.mark.e2e,

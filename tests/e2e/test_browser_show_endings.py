@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,11 +23,10 @@ from tests.e2e.test_browser_control import (
     text_of,
     wait_for_text,
 )
-from tests.support.pages import signed_in_cookie
+from tests.support.pages import SCREENSHOTS, signed_in_cookie
 from tests.support.sessions import make_cast, prepare
 
 served = control.served  # the app on a free port (a fixture)
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 pytestmark = [
     pytest.mark.e2e,

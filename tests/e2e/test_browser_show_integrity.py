@@ -10,7 +10,6 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,12 +26,11 @@ from tests.e2e.test_browser_control import (
     text_of,
     wait_for_text,
 )
-from tests.support.pages import signed_in_cookie
+from tests.support.pages import SCREENSHOTS, signed_in_cookie
 from tests.support.runtime import ingest_once
 from tests.support.sessions import load, make_cast, poll_update, prepared_and_started
 from tests.support.twitch_world import STREAMER_TWITCH_ID, chat_delivery, register
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 HARBOUR = "f4PK0BzU3Y9EsiU1MOJyWm"  # "Harbour Lights at Dusk", 9 tracks
 LATE_NIGHT = "AHUYoYq1CSopAU6KEP3UI7"  # shares the album's tracks 7 and 9
 

@@ -1,12 +1,11 @@
 """The vote timeline in a real browser (Chromium): the chart draws votes per minute and the
 running score with a band per track, a track of the list shows its part of the chart, a band
 opens the VOD at that track, and the report's copy button copies the chapters. Saves
-docs/screenshots/timeline.png."""
+timeline.png among the screenshots (tests/support/pages.py: SCREENSHOTS)."""
 
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +13,11 @@ import pytest
 from premiere_ecoute.demo import create_user
 from premiere_ecoute.sessions import commands as cmd
 from tests.e2e.test_browser_control import CHROMIUM, CHROMIUM_ARGS, served
+from tests.support.pages import SCREENSHOTS
 from tests.support.sessions import prepare
 
 __all__ = ["served"]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "timeline.png"
+SCREENSHOT = SCREENSHOTS / "timeline.png"
 VOD = "https://www.twitch.tv/videos/2300000001"
 # Seconds from the start at which each track begins; the session stops at 900 s.
 CHANGES = (0, 200, 420, 660)

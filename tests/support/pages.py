@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +22,13 @@ from premiere_ecoute.bootstrap import web_app
 from premiere_ecoute.core.crypto import hash_token
 
 CSRF = "test-csrf-token-0123456789"
+
+# Where the browser tests leave their screenshots: a temporary folder, so a test run leaves the
+# checkout as it found it; `SCREENSHOTS_DIR=docs/screenshots scripts/test tests/e2e` refreshes
+# the pictures the documentation shows.
+SCREENSHOTS = Path(
+    os.environ.get("SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "premiere-ecoute-screenshots"
+)
 
 
 def session_cookie(secret_key: str, data: dict[str, Any]) -> str:

@@ -231,10 +231,15 @@ async def test_real_time_player_with_speed_factor_is_followed_to_the_end(
     import time
 
     world.spotify.clock = time.monotonic  # real time, before the player exists...
-    world.spotify.speed = 1000.0  # ...and 1000x faster: the 5 tracks last about 2 s
+    # ...and 250x faster: each track lasts about 1.6 s, long enough for a poll every 20 ms to
+    # see it even when the machine stalls the test for a few hundred milliseconds.
+    world.spotify.speed = 250.0
     _, session_id = await _following(sc, world)
 
-    await _notice_is(sc, session_id, FINISHED_NOTICE)
+    async def finished() -> bool:
+        return (await session_row(sc, session_id)).notice == FINISHED_NOTICE
+
+    await wait_until(finished, timeout=30.0, what="the end of the album")
 
     changes = await track_changes(sc, session_id)
     assert [(ch["index"], ch["source"]) for ch in changes] == [
