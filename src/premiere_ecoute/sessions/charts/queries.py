@@ -306,7 +306,9 @@ async def album_page(s: AsyncSession, spotify_id: str) -> dict[str, Any] | None:
                     if r.n and prior is not None
                     else None
                 ),
-                "divisiveness": divisiveness(r.tot, r.q, r.n) if r.n else None,
+                "divisiveness": (
+                    divisiveness(r.tot, r.q, r.n) if r.n >= MIN_DIVISIVE_RATINGS else None
+                ),
                 "streamer": _out_of_ten(r.streamer),
             }
         )
@@ -504,7 +506,7 @@ def _review(ratings: list[dict[str, Any]]) -> dict[str, Any]:
         return float(r["mine_norm"] - r["chat_norm"])
 
     generous = max(compared, key=lambda r: (gap(r), r["sent_at"]), default=None)
-    harshest = min(compared, key=lambda r: (gap(r), r["sent_at"]), default=None)
+    harshest = max(compared, key=lambda r: (-gap(r), r["sent_at"]), default=None)
     return {
         "count": len(ratings),
         "channels": len({r["channel"] for r in ratings}),

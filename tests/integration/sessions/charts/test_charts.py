@@ -129,6 +129,7 @@ async def test_the_album_page_lists_every_session_and_compares_tracks(
     tracks = {t["track_number"]: t for t in page["tracks"]}
     assert tracks[1]["ratings"] == 10 and tracks[1]["mean"] == approx(5.0)
     assert tracks[1]["divisiveness"] == approx(1.0)
+    assert tracks[3]["divisiveness"] is None  # two ratings say nothing about a split
     assert tracks[1]["streamer"] == approx(9.0)
     assert tracks[2]["bayesian"] == approx((10 * M010 + 1.4) / 12 * 10)
     assert tracks[3]["bayesian"] == approx((10 * M010 + 1.0) / 12 * 10)
