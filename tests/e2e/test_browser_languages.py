@@ -14,7 +14,7 @@ from tests.e2e.test_browser_control import (
     pytestmark,
     served,
 )
-from tests.support.pages import signed_in_cookie
+from tests.support.pages import SCREENSHOTS, signed_in_cookie
 from tests.support.sessions import make_cast
 
 __all__ = ["pytestmark", "served"]
@@ -52,7 +52,7 @@ async def test_french_chosen_on_the_account_page_stays_and_refusals_are_french(
             await page.click('form[action="/sessions/new"] button[type="submit"]')
             await page.wait_for_load_state()
             refusal = await page.locator(".banner-error").all_inner_texts()
-            await page.screenshot(path="/tmp/languages-refusal.png", full_page=True)
+            await page.screenshot(path=str(SCREENSHOTS / "languages-refusal.png"), full_page=True)
         finally:
             await browser.close()
 

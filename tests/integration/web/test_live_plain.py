@@ -9,7 +9,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from premiere_ecoute.sessions.live import LIVE_TOPIC
+from premiere_ecoute.web import live
 from premiere_ecoute.web.live import CLIENT_QUEUE, LiveHub
 from tests.support.spotify_world import wait_until
 
@@ -76,7 +79,10 @@ async def _change(container: Any, user_id: int) -> None:
     await container.broker.publish(LIVE_TOPIC, {"session_id": None, "user_id": user_id})
 
 
-async def test_the_flusher_writes_each_update_to_every_connection_itself(container: Any) -> None:
+async def test_the_flusher_writes_each_update_to_every_connection_itself(
+    container: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "PUSH_SLICE", 2)  # three viewers: the update goes in two slices
     hub, _ = await _counting_hub(container)
     viewers = [Viewer() for _ in range(3)]
     tasks = [

@@ -325,15 +325,6 @@ async def _start(cmd: StartSession, uow: UnitOfWork, ports: SessionPorts) -> Lis
     return row
 
 
-def how_to_vote(vote_mode: str) -> str:
-    """How chat is told to rate: announcements follow the session's vote mode."""
-    if vote_mode == "poll":
-        return "Rate it in the Twitch poll."
-    if vote_mode == "both":
-        return "Rate it in chat or in the Twitch poll."
-    return "Rate it in chat."
-
-
 def require_active(row: ListeningSession) -> None:
     if row.status != "active":
         raise refuse(InvalidState, NOT_ACTIVE.get(row.status, NOT_ACTIVE["stopped"]))

@@ -43,6 +43,9 @@ async def test_docs_page_loads_swagger_ui_from_our_own_origin(api: Api) -> None:
     bundle = (await api.http.get("/static/vendor/swagger-ui-bundle.js")).text
     assert "SwaggerUIBundle" in bundle
     assert "url: '/api/v1/openapi.json'" in page.text
+    # Nothing but our own origin may serve it a script or a style.
+    csp = dict(d.strip().split(" ", 1) for d in page.headers["content-security-policy"].split(";"))
+    assert csp["script-src"] == csp["style-src"] == "'self' 'unsafe-inline'"
 
 
 async def test_openapi_declares_the_bearer_scheme_on_every_operation(api: Api) -> None:
